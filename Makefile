@@ -1,0 +1,33 @@
+# Two jobs: `make map` builds the sample map from seeds/, `make test` runs every test.
+# Both create the virtualenv on first use (only python3 >= 3.11 and pip needed).
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: map test lint bench eval clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+map: $(STAMP)
+	$(BIN)/geomap map seeds -o out/map.html
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check geomap tests benchmarks scripts
+	$(BIN)/mypy geomap
+
+eval: $(STAMP)
+	$(BIN)/geomap eval ../shared/eval/geovirus.jsonl ../shared/eval/lgl-dev.jsonl
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) out cache/*.sqlite*

@@ -1,0 +1,115 @@
+"""Plain, frozen data passed between the stages. Standard library only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Article:
+    """One article. `text` is exactly what the reader view shows; every offset refers to it."""
+
+    id: str
+    text: str
+    title: str = ""
+    source: str = ""  # where it came from: a file path, "stdin", "file.jsonl:12"
+    url: str | None = None
+    date: str | None = None  # ISO 8601 date (or date-time) when known
+    author: str | None = None
+    site: str | None = None
+    extra: tuple[tuple[str, str], ...] = ()  # any other metadata, kept as text pairs
+    also_sources: tuple[str, ...] = ()  # other files carrying the same text (syndicated copies)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An input that could not be used, and why (reported on stderr, never fatal)."""
+
+    source: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of an article's text recognised as naming a place."""
+
+    article_id: str
+    start: int  # character offsets into Article.text, end exclusive
+    end: int
+    text: str  # == article.text[start:end]
+    sentence: str  # the sentence containing the mention
+    sentence_start: int  # offset of `sentence` in Article.text
+    label: str  # where it came from: spaCy's label ("GPE", "LOC", "FAC") or "GAZ", "DOC"
+    kind: str = "toponym"  # "toponym" or "demonym" (an adjective such as "Iranian")
+
+
+@dataclass(frozen=True)
+class Place:
+    """One real place from the gazetteer (or an online geocoder)."""
+
+    id: str  # stable id: "gn:<geonameid>" when known, else "<source>:<key>"
+    name: str
+    lat: float
+    lon: float
+    feature: str  # coarse kind: country, admin1, admin2, capital, city, region, sea, river...
+    feature_code: str = ""  # GeoNames feature code where known (PPLC, ADM1, SEA...)
+    country_code: str = ""  # ISO 3166-1 alpha-2, "" for seas, continents...
+    country: str = ""  # country name
+    admin1: str = ""  # first-level division name
+    admin1_code: str = ""  # GeoNames admin-1 code, e.g. "AM.08" -> "08"
+    population: int = 0
+    source: str = ""  # "geonames", "naturalearth", "cldr", "user", "nominatim"...
+
+    @property
+    def label(self) -> str:
+        """'Yonkers, New York, United States' — the name a person expects to read."""
+        parts = [self.name]
+        for part in (self.admin1, self.country):
+            if part and part not in parts:
+                parts.append(part)
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A place a name may refer to, with how the name matched it."""
+
+    place: Place
+    matched: str  # the gazetteer name that matched
+    name_kind: str = "name"  # "name" (main), "alt" (alternate name), "abbr", "demonym"
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What a mention was resolved to. `place` is None when no candidate was credible."""
+
+    mention: Mention
+    place: Place | None
+    score: float = 0.0
+    alternatives: tuple[Place, ...] = ()  # runner-up places, best first
+    reason: str = ""  # short why, e.g. "qualifier: Ohio" or "no candidate"
+
+
+@dataclass(frozen=True)
+class ArticleResult:
+    """Everything the pipeline learned about one article."""
+
+    article: Article
+    resolutions: tuple[Resolution, ...] = ()
+
+    @property
+    def resolved(self) -> tuple[Resolution, ...]:
+        return tuple(r for r in self.resolutions if r.place is not None)
+
+    @property
+    def unresolved(self) -> tuple[Resolution, ...]:
+        return tuple(r for r in self.resolutions if r.place is None)
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run over many inputs."""
+
+    articles: tuple[ArticleResult, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
+    stats: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
