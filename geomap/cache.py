@@ -1,0 +1,179 @@
+"""The persistent cache under cache/: geocoder answers and per-article results, in one SQLite file.
+
+* `lookups`: what a geocoder (the gazetteer or an online service) answered for a normalised query,
+  so a warm run asks nothing twice; the key carries the geocoder's identity and data version.
+* `articles`: an article's mentions and resolutions, keyed by its content hash and the pipeline's
+  fingerprint (model, gazetteer, options), so unchanged articles are not processed again.
+
+The file uses WAL and a busy timeout so that two runs can share it; a corrupt file is set aside
+with a warning and a new one created.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from geomap.errors import CacheError
+from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
+from geomap.names import normalize
+
+log = logging.getLogger(__name__)
+
+CACHE_FILENAME = "geomap-cache.sqlite"
+SCHEMA_VERSION = "1"
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS lookups (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);
+"""
+
+
+class Cache:
+    """A small key/value store in SQLite. Values are JSON text."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self._conn = conn
+
+    @classmethod
+    def open(cls, cache_dir: Path) -> Cache:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        path = cache_dir / CACHE_FILENAME
+        try:
+            return cls(path, _connect(path))
+        except sqlite3.DatabaseError as err:
+            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            log.warning("cache %s is corrupt (%s); moved it to %s and starting a new one", path, err, aside)
+            _set_aside(path, aside)
+            try:
+                return cls(path, _connect(path))
+            except sqlite3.DatabaseError as err2:
+                raise CacheError(f"cannot create a cache at {path}: {err2}") from err2
+
+    def get(self, table: str, key: str) -> Any | None:
+        row = self._conn.execute(f"SELECT value FROM {_table(table)} WHERE key = ?", (key,)).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def put(self, table: str, key: str, value: Any) -> None:
+        with self._conn:
+            self._conn.execute(
+                f"INSERT OR REPLACE INTO {_table(table)} (key, value, created) VALUES (?, ?, ?)",
+                (key, json.dumps(value, ensure_ascii=False), time.time()),
+            )
+
+    def info(self) -> dict[str, Any]:
+        counts = {
+            t: self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lookups", "articles")
+        }
+        size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
+        return {"path": str(self.path), "bytes": size, **counts}
+
+    def clear(self) -> None:
+        with self._conn:
+            self._conn.execute("DELETE FROM lookups")
+            self._conn.execute("DELETE FROM articles")
+        self._conn.execute("VACUUM")
+
+    def close(self) -> None:
+        self._conn.close()
+
+
+def _table(name: str) -> str:
+    if name not in ("lookups", "articles"):
+        raise ValueError(f"no cache table {name!r}")
+    return name
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
+    try:
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        conn.executescript(_SCHEMA)
+        row = conn.execute("PRAGMA quick_check").fetchone()
+        if row is None or row[0] != "ok":
+            raise sqlite3.DatabaseError(f"integrity check failed: {row}")
+        version = conn.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+        if version is None:
+            conn.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+        elif version[0] != SCHEMA_VERSION:
+            conn.execute("DELETE FROM lookups")
+            conn.execute("DELETE FROM articles")
+            conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (SCHEMA_VERSION,))
+    except sqlite3.DatabaseError:
+        conn.close()
+        raise
+    return conn
+
+
+def _set_aside(path: Path, aside: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(path) + suffix)
+        if src.exists():
+            src.replace(Path(str(aside) + suffix))
+
+
+class CachedLookup:
+    """Puts the cache in front of a geocoding backend (`candidates`, `demonym`), per normalised query.
+
+    `backend_id` names the backend and its data version, so a new gazetteer never serves stale answers.
+    """
+
+    def __init__(self, backend: Any, cache: Cache, backend_id: str) -> None:
+        self.backend = backend
+        self.cache = cache
+        self.backend_id = backend_id
+        self.hits = 0
+        self.misses = 0
+
+    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]:
+        key = f"{self.backend_id}|cand|{country_code or ''}|{normalize(name)}"
+        value = self.cache.get("lookups", key)
+        if value is not None:
+            self.hits += 1
+            return [candidate_from_dict(v) for v in value]
+        self.misses += 1
+        found = self.backend.candidates(name, country_code=country_code)
+        self.cache.put("lookups", key, [asdict(c) for c in found])
+        return list(found)
+
+    def demonym(self, word: str) -> Place | None:
+        key = f"{self.backend_id}|demonym|{normalize(word)}"
+        value = self.cache.get("lookups", key)
+        if value is not None:
+            self.hits += 1
+            return place_from_dict(value["place"]) if value["place"] else None
+        self.misses += 1
+        place = self.backend.demonym(word)
+        self.cache.put("lookups", key, {"place": asdict(place) if place else None})
+        return place
+
+
+def place_from_dict(d: dict[str, Any]) -> Place:
+    return Place(**d)
+
+
+def candidate_from_dict(d: dict[str, Any]) -> Candidate:
+    return Candidate(place=place_from_dict(d["place"]), matched=d["matched"], name_kind=d["name_kind"])
+
+
+def result_to_dict(result: ArticleResult) -> dict[str, Any]:
+    """An article's resolutions (the article itself is not stored: it is the cache key's source)."""
+    return {"resolutions": [asdict(r) for r in result.resolutions]}
+
+
+def result_from_dict(article: Article, d: dict[str, Any]) -> ArticleResult:
+    resolutions = []
+    for r in d["resolutions"]:
+        mention = Mention(**{**r["mention"], "article_id": article.id})
+        place = place_from_dict(r["place"]) if r["place"] else None
+        alternatives = tuple(place_from_dict(a) for a in r["alternatives"])
+        resolutions.append(Resolution(mention, place, r["score"], alternatives, r["reason"]))
+    return ArticleResult(article, tuple(resolutions))

@@ -1,0 +1,408 @@
+"""The command line: parses arguments, calls one library function, prints, and sets the exit code.
+
+Exit codes: 0 success; 1 error (or no input could be used); 2 misuse; 3 some inputs were skipped.
+Data goes to stdout, logs and progress to stderr.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from geomap import __version__
+from geomap.errors import GeomapError
+
+log = logging.getLogger("geomap")
+EXIT_SKIPPED = 3
+DEFAULT_SEEDS = Path("seeds")
+
+
+# ---------------------------------------------------------------- shared options
+
+
+def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--cache-dir, -v/-q: the same flag means the same thing on every command."""
+
+    @click.option(
+        "--cache-dir",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=Path("cache"),
+        show_default=True,
+        envvar="GEOMAP_CACHE_DIR",
+        help="Where the gazetteer and the cache live (env GEOMAP_CACHE_DIR).",
+    )
+    @click.option("-v", "--verbose", count=True, help="More detail on stderr (-vv for debug).")
+    @click.option("-q", "--quiet", is_flag=True, help="Only errors on stderr; no progress.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, verbose: int, quiet: bool, **kwargs: Any) -> Any:
+        _setup_logging(verbose, quiet)
+        kwargs["quiet"] = quiet
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Options that shape recognition, resolution and reading."""
+    options = [
+        click.option("--model", default=None, metavar="NAME", help="Installed spaCy pipeline to use."),
+        click.option(
+            "--country",
+            "countries",
+            multiple=True,
+            metavar="CC",
+            help="Prefer places in this country (ISO code, soft bias; repeatable).",
+        ),
+        click.option(
+            "--demonyms/--no-demonyms",
+            default=False,
+            help='Also map adjectives such as "Iranian" to their country.',
+        ),
+        click.option(
+            "--include", multiple=True, metavar="GLOB", help="Only read files matching GLOB (repeatable)."
+        ),
+        click.option(
+            "--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable)."
+        ),
+        click.option(
+            "--max-bytes", type=int, default=50_000_000, show_default=True, help="Skip larger files."
+        ),
+        click.option(
+            "--text-field", default="text", show_default=True, help="Text field of JSON/CSV records."
+        ),
+        click.option(
+            "--title-field", default="title", show_default=True, help="Title field of JSON/CSV records."
+        ),
+        click.option("--url-field", default="url", show_default=True, help="URL field of JSON/CSV records."),
+        click.option(
+            "--date-field", default="date", show_default=True, help="Date field of JSON/CSV records."
+        ),
+        click.option("--strict", is_flag=True, help="Fail (exit 1) if any input has to be skipped."),
+        click.option(
+            "--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results."
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _setup_logging(verbose: int, quiet: bool) -> None:
+    level = (
+        logging.ERROR
+        if quiet
+        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
+    )
+    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+
+
+def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
+    from geomap.articles import ReadOptions
+    from geomap.pipeline import Settings
+    from geomap.recognize import DEFAULT_MODEL
+
+    read = ReadOptions(
+        include=tuple(kw["include"]),
+        exclude=tuple(kw["exclude"]),
+        max_bytes=kw["max_bytes"],
+        text_field=kw["text_field"],
+        title_field=kw["title_field"],
+        url_field=kw["url_field"],
+        date_field=kw["date_field"],
+    )
+    return Settings(
+        cache_dir=cache_dir,
+        model=kw["model"] or DEFAULT_MODEL,
+        demonyms=kw["demonyms"],
+        countries=tuple(c.upper() for c in kw["countries"]),
+        read=read,
+        reuse_articles=not kw["no_reuse"],
+    )
+
+
+class _ProgressBar:
+    """A one-line progress bar with rate and ETA, on stderr, only on a terminal and only when slow."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled and sys.stderr.isatty()
+        self.started = time.monotonic()
+        self.shown = False
+
+    def __call__(self, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self.started
+        if not self.enabled or total == 0 or (elapsed < 2.0 and done < total):
+            return
+        rate = done / elapsed if elapsed > 0 else 0.0
+        eta = (total - done) / rate if rate > 0 else 0.0
+        width = 30
+        filled = int(width * done / total)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\r[{bar}] {done}/{total} articles  {rate:.1f}/s  ETA {eta:.0f}s ")
+        self.shown = True
+        if done == total:
+            sys.stderr.write("\n")
+
+
+def _run(paths: Sequence[str], cache_dir: Path, kw: dict[str, Any]) -> Any:
+    from geomap.pipeline import Pipeline
+
+    progress = _ProgressBar(enabled=not kw.get("quiet"))
+    with Pipeline(_settings(cache_dir, kw), progress=progress) as pipeline:
+        run = pipeline.run(paths)
+    for skip in run.skipped:
+        click.echo(f"skipped {skip.source}: {skip.reason}", err=True)
+    if not run.articles:
+        raise GeomapError("no article could be read from " + ", ".join(paths))
+    if run.skipped and kw.get("strict"):
+        raise GeomapError(f"{len(run.skipped)} input(s) skipped and --strict given")
+    return run
+
+
+def _exit_code(run: Any) -> int:
+    return EXIT_SKIPPED if run.skipped else 0
+
+
+def _summary(run: Any, extra: str = "") -> None:
+    from geomap.pipeline import stats_line
+
+    s = stats_line(run)
+    click.echo(
+        f"{s['articles']} articles read, {s['skipped']} skipped, {s['places']} places, "
+        f"{s['mentions']} mentions, {s['unresolved']} unresolved{extra}",
+        err=True,
+    )
+
+
+# ---------------------------------------------------------------- the group
+
+
+class _Group(click.Group):
+    """Turns expected errors into one line and exit code 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GeomapError as err:
+            click.echo(f"Error: {err}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="geomap")
+def cli() -> None:
+    """Map every place a pile of articles mentions.
+
+    \b
+    Quick tour:
+      geomap map seeds/ -o out/map.html      # the interactive map
+      geomap parse seeds/                    # mentions and places as JSON Lines
+      geomap geocode "Lima, Ohio"            # what a name resolves to
+      geomap cache info                      # what is cached
+
+    Everything runs offline: recognition with a spaCy model, geocoding with an embedded
+    GeoNames/Natural Earth gazetteer built into the cache dir on first use.
+    """
+
+
+@cli.command("map")
+@click.argument("paths", nargs=-1)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("out/map.html"),
+    show_default=True,
+    help="The map file; article pages go in a folder beside it.",
+)
+@click.option("--title", default="geomap", show_default=True, help="Title of the map page.")
+@click.option("--cdn", is_flag=True, help="Load Leaflet from CDNs (smaller file) instead of inlining it.")
+@pipeline_options
+@common_options
+def map_command(
+    paths: tuple[str, ...], output: Path, title: str, cdn: bool, cache_dir: Path, **kw: Any
+) -> None:
+    """Build an interactive map of the places PATHS mention.
+
+    PATHS are files or folders of articles (.txt, .md, .html, .json, .jsonl, .csv; - for stdin).
+    With no PATHS, the sample articles in seeds/ are mapped.
+
+    \b
+    Example:
+      $ geomap map seeds/ -o out/map.html
+      4 articles read, 0 skipped, 61 places, 688 mentions, 12 unresolved
+      wrote out/map.html (+ 4 article pages in out/articles/)
+    """
+    from geomap.render import write_map
+
+    run = _run(paths or (str(DEFAULT_SEEDS),), cache_dir, kw)
+    out = write_map(run.articles, output, title=title, cdn=cdn)
+    _summary(run)
+    click.echo(
+        f"wrote {out.map_path} (+ {len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/)",
+        err=True,
+    )
+    sys.exit(_exit_code(run))
+
+
+@cli.command("parse")
+@click.argument("paths", nargs=-1, required=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "geojson", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: one object per article; geojson: a FeatureCollection of resolved mentions; csv: a row per mention.",
+)
+@pipeline_options
+@common_options
+def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) -> None:
+    """Print the place mentions of PATHS with offsets and resolved places.
+
+    PATHS may be files, folders, - for stdin, or .jsonl files of {"id", "text", ...} records
+    (one article each; this is how gold corpora are run).
+
+    \b
+    Example:
+      $ echo "Flooding hit Lima, Ohio on Monday." | geomap parse -
+      {"id": "stdin", "title": "", "source": "stdin", "mentions": [{"start": 13, "end": 17,
+       "text": "Lima", "name": "Lima", "lat": 40.74255, "lon": -84.10523, "country_code": "US",
+       "feature": "city", "score": 0.98, ...}, ...]}
+    """
+    from geomap import formats
+
+    run = _run(paths, cache_dir, kw)
+    out = click.get_text_stream("stdout")
+    if fmt == "jsonl":
+        for result in run.articles:
+            out.write(json.dumps(formats.article_record(result), ensure_ascii=False) + "\n")
+    elif fmt == "geojson":
+        json.dump(formats.mentions_geojson(run.articles), out, ensure_ascii=False)
+        out.write("\n")
+    else:
+        formats.write_mentions_csv(run.articles, out)
+    if not kw.get("quiet"):
+        _summary(run)
+    sys.exit(_exit_code(run))
+
+
+@cli.command("geocode")
+@click.argument("name")
+@click.option("--country", default=None, metavar="CC", help="Prefer places in this country (ISO code).")
+@click.option("--all", "show_all", is_flag=True, help="Print every candidate, not just the best five.")
+@click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@common_options
+def geocode_command(
+    name: str, country: str | None, show_all: bool, fmt: str, cache_dir: Path, quiet: bool
+) -> None:
+    """Show the places NAME may be, best first.
+
+    "Lima, Ohio" style qualifiers are understood; --country biases towards one country.
+
+    \b
+    Examples:
+      $ geocode Lima
+      1. Lima, Lima region, Peru  (-12.04318, -77.02824)  city, pop. 7737002  gn:3936456
+      $ geomap geocode Lima --country US --format jsonl
+      {"name": "Lima", "lat": 40.74255, "lon": -84.10523, "feature": "city", "country_code": "US", ...}
+    """
+    from geomap import formats
+    from geomap.pipeline import Pipeline, Settings
+
+    with Pipeline(Settings(cache_dir=cache_dir)) as pipeline:
+        ranked = pipeline.geocode(name, country=country)
+    if not ranked:
+        raise GeomapError(f"no place called {name!r} in the gazetteer")
+    for i, (place, score) in enumerate(ranked if show_all else ranked[:5], start=1):
+        if fmt == "jsonl":
+            click.echo(json.dumps({**formats.place_record(place), "score": score}, ensure_ascii=False))
+        else:
+            click.echo(formats.place_line(i, place))
+
+
+@cli.group("cache", cls=_Group)
+def cache_group() -> None:
+    """Inspect or empty the cache (geocoder answers and per-article results)."""
+
+
+@cache_group.command("info")
+@common_options
+def cache_info(cache_dir: Path, quiet: bool) -> None:
+    """Show where the cache is and what it holds.
+
+    \b
+    Example:
+      $ geomap cache info
+      path      cache/geomap-cache.sqlite
+      bytes     1236992
+      lookups   412
+      articles  4
+    """
+    from geomap.cache import Cache
+
+    cache = Cache.open(cache_dir)
+    try:
+        for key, value in cache.info().items():
+            click.echo(f"{key:<9} {value}")
+    finally:
+        cache.close()
+
+
+@cache_group.command("clear")
+@common_options
+def cache_clear(cache_dir: Path, quiet: bool) -> None:
+    """Forget every cached answer (the gazetteer is kept).
+
+    \b
+    Example:
+      $ geomap cache clear
+      cleared cache/geomap-cache.sqlite
+    """
+    from geomap.cache import Cache
+
+    cache = Cache.open(cache_dir)
+    try:
+        cache.clear()
+        click.echo(f"cleared {cache.path}", err=True)
+    finally:
+        cache.close()
+
+
+@cli.group("gazetteer", cls=_Group)
+def gazetteer_group() -> None:
+    """Build or inspect the offline gazetteer."""
+
+
+@gazetteer_group.command("info")
+@common_options
+def gazetteer_info(cache_dir: Path, quiet: bool) -> None:
+    """Show what the gazetteer holds (entries by kind and source, size, build date).
+
+    \b
+    Example:
+      $ geomap gazetteer info
+    """
+    from geomap.gazetteer import Gazetteer
+
+    gaz = Gazetteer.open(cache_dir)
+    try:
+        click.echo(json.dumps(gaz.info(), indent=2, ensure_ascii=False, default=str))
+    finally:
+        gaz.close()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="geomap", standalone_mode=True)
+    except SystemExit as exit_:
+        code = exit_.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    return 0

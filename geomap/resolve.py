@@ -1,0 +1,276 @@
+"""Resolution: choose one place per mention from the gazetteer's candidates, by evidence.
+
+Evidence, per candidate (weights in `Weights`):
+* what kind of place it is and how big (a bare "Georgia" is the country before the US state;
+  among towns, the populous one),
+* an explicit qualifier right after the mention ("Lima, Ohio", "Yonkers, New York"),
+* the countries and regions the article itself mentions,
+* the distance to the other places of the article,
+* the user's soft country bias (`--country`).
+One sense per name per article: every mention of a name resolves to the same place.
+A mention with no credible candidate stays unresolved (`Resolution.place is None`), with a reason.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
+from geomap.names import normalize
+
+FEATURE_WEIGHT: dict[str, float] = {
+    "continent": 1.0,
+    "country": 1.0,
+    "admin1": 0.75,
+    "capital": 0.7,
+    "macro_region": 0.65,
+    "region": 0.6,
+    "ocean": 0.7,
+    "sea": 0.65,
+    "gulf": 0.6,
+    "strait": 0.55,
+    "bay": 0.5,
+    "admin2": 0.35,
+    "river": 0.35,
+    "lake": 0.35,
+    "mountain_range": 0.4,
+    "island": 0.35,
+    "peninsula": 0.45,
+    "desert": 0.45,
+}
+DEFAULT_FEATURE_WEIGHT = 0.3  # cities get their weight from population instead (see _prior)
+REGION_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region"})
+
+
+class Lookup(Protocol):
+    """Where candidates come from: the gazetteer, or the cache in front of it."""
+
+    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]: ...
+
+    def demonym(self, word: str) -> Place | None: ...
+
+
+@dataclass(frozen=True)
+class Weights:
+    prior: float = 1.0  # feature kind and population
+    main_name: float = 0.1  # the name is the place's main name, not an alternate
+    qualifier: float = 3.0  # "Lima, Ohio": candidate lies in the qualifying region
+    doc_country: float = 0.6  # the article mentions the candidate's country
+    doc_admin1: float = 0.3  # ... or its first-level region
+    proximity: float = 0.4  # near the article's other places
+    bias: float = 0.5  # user's --country
+    min_score: float = 0.25  # below this no candidate is credible
+
+
+@dataclass(frozen=True)
+class ResolveOptions:
+    countries: tuple[str, ...] = ()  # soft bias, ISO alpha-2
+    weights: Weights = field(default_factory=Weights)
+    alternatives: int = 3  # runner-ups kept with every resolution
+
+    def fingerprint(self) -> str:
+        return f"bias={','.join(sorted(self.countries))};w={self.weights}"
+
+
+@dataclass(frozen=True)
+class _Scored:
+    place: Place
+    score: float
+    reason: str
+
+
+def resolve_article(
+    article: Article,
+    mentions: Sequence[Mention],
+    lookup: Lookup,
+    options: ResolveOptions = ResolveOptions(),
+) -> ArticleResult:
+    """Resolve every mention of one article."""
+    toponyms = [m for m in mentions if m.kind != "demonym"]
+    cands = {key: lookup.candidates(m.text) for key, m in _first_by_key(toponyms).items()}
+    qualifiers = _qualifiers(article.text, toponyms, cands)
+    anchors = _anchors(cands)
+    chosen: dict[str, list[_Scored]] = {}
+    for key, candidates in cands.items():
+        chosen[key] = _rank(candidates, key, qualifiers.get(key), anchors, options)
+    # second pass: now that every name has a first answer, let places pull their neighbours closer
+    context = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
+    for key, candidates in cands.items():
+        others = [p for k, p in context.items() if k != key]
+        chosen[key] = _rank(candidates, key, qualifiers.get(key), anchors, options, others)
+    return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options) for m in mentions))
+
+
+def _first_by_key(mentions: Sequence[Mention]) -> dict[str, Mention]:
+    out: dict[str, Mention] = {}
+    for m in mentions:
+        out.setdefault(normalize(m.text), m)
+    return out
+
+
+def _resolution(
+    mention: Mention, chosen: dict[str, list[_Scored]], lookup: Lookup, options: ResolveOptions
+) -> Resolution:
+    if mention.kind == "demonym":
+        place = lookup.demonym(mention.text)
+        if place is None:
+            return Resolution(mention, None, reason="unknown demonym")
+        return Resolution(mention, place, 1.0, reason="demonym")
+    ranked = chosen.get(normalize(mention.text), [])
+    if not ranked:
+        return Resolution(mention, None, reason="no candidate in the gazetteer")
+    best = ranked[0]
+    alternatives = tuple(s.place for s in ranked[1 : 1 + options.alternatives])
+    if best.score < options.weights.min_score:
+        return Resolution(
+            mention, None, 0.0, alternatives=(best.place, *alternatives), reason="no credible candidate"
+        )
+    return Resolution(mention, best.place, _confidence(ranked), alternatives, best.reason)
+
+
+def _confidence(ranked: list[_Scored]) -> float:
+    """Share of the winner in a softmax over the candidates' scores: 1.0 when nothing competes."""
+    top = ranked[0].score
+    total = sum(math.exp((s.score - top) * 4.0) for s in ranked[:10])
+    return round(1.0 / total, 3)
+
+
+def _prior(candidate: Candidate) -> float:
+    place = candidate.place
+    weight = FEATURE_WEIGHT.get(place.feature, DEFAULT_FEATURE_WEIGHT)
+    if place.feature in ("city", "capital", "admin2", "") or place.population:
+        # 500 people -> 0.19, 10k -> 0.29, 1M -> 0.43, 10M -> 0.5
+        pop_weight = math.log10(max(place.population, 1) + 1) / 14
+        weight = (
+            max(weight * 0.5, pop_weight) if place.feature not in FEATURE_WEIGHT else max(weight, pop_weight)
+        )
+    return weight
+
+
+def _rank(
+    candidates: list[Candidate],
+    key: str,
+    qualifier: set[tuple[str, str]] | None,
+    anchors: _Anchors,
+    options: ResolveOptions,
+    neighbours: Sequence[Place] = (),
+) -> list[_Scored]:
+    w = options.weights
+    scored: dict[str, _Scored] = {}
+    for cand in candidates:
+        place = cand.place
+        score = w.prior * _prior(cand)
+        reasons = [place.feature or "place"]
+        if cand.name_kind == "name":
+            score += w.main_name
+        if qualifier is not None:
+            if _in_qualifier(place, qualifier):
+                score += w.qualifier
+                reasons.append("qualifier")
+        support = anchors.support(place, exclude=key)
+        if support:
+            score += w.doc_country * support[0] + w.doc_admin1 * support[1]
+            reasons.append("article mentions its country" if support[0] else "article mentions its region")
+        if place.country_code and place.country_code in options.countries:
+            score += w.bias
+            reasons.append("--country")
+        if neighbours and place.feature not in REGION_FEATURES:
+            score += w.proximity * _closeness(place, neighbours)
+        previous = scored.get(place.id)
+        if previous is None or previous.score < score:
+            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons))
+    return sorted(scored.values(), key=lambda s: (-s.score, -s.place.population, s.place.id))
+
+
+def _closeness(place: Place, neighbours: Sequence[Place]) -> float:
+    """1.0 next door, 0.5 at ~350 km, ~0 beyond 2,000 km."""
+    nearest = min(great_circle_km(place.lat, place.lon, n.lat, n.lon) for n in neighbours)
+    return math.exp(-nearest / 500.0)
+
+
+def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+
+
+@dataclass(frozen=True)
+class _Anchors:
+    """Countries and first-level regions the article names outright, by which name named them."""
+
+    countries: dict[str, frozenset[str]]  # country code -> names (normalised) that name it
+    admin1s: dict[tuple[str, str], frozenset[str]]
+
+    def support(self, place: Place, *, exclude: str) -> tuple[float, float]:
+        by_country = self.countries.get(place.country_code, frozenset()) - {exclude}
+        by_admin1 = self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {exclude}
+        return (1.0 if by_country else 0.0, 1.0 if by_admin1 and place.feature != "admin1" else 0.0)
+
+
+def _anchors(cands: dict[str, list[Candidate]]) -> _Anchors:
+    countries: dict[str, set[str]] = {}
+    admin1s: dict[tuple[str, str], set[str]] = {}
+    for key, candidates in cands.items():
+        if not candidates:
+            continue
+        top = max(candidates, key=_prior)
+        if top.place.feature == "country" and top.place.country_code:
+            countries.setdefault(top.place.country_code, set()).add(key)
+        elif top.place.feature == "admin1" and top.place.admin1_code:
+            admin1s.setdefault((top.place.country_code, top.place.admin1_code), set()).add(key)
+            countries.setdefault(top.place.country_code, set()).add(key)
+    return _Anchors(
+        {k: frozenset(v) for k, v in countries.items()}, {k: frozenset(v) for k, v in admin1s.items()}
+    )
+
+
+def _qualifiers(
+    text: str, mentions: Sequence[Mention], cands: dict[str, list[Candidate]]
+) -> dict[str, set[tuple[str, str]]]:
+    """'Lima, Ohio' -> {"lima": {("US", "OH-admin1-code")}}: regions that a name is qualified by, in this text."""
+    out: dict[str, set[tuple[str, str]]] = {}
+    ordered = sorted(mentions, key=lambda m: m.start)
+    for first, second in zip(ordered, ordered[1:], strict=False):
+        if text[first.end : second.start].strip() != ",":
+            continue
+        regions = {
+            (c.place.country_code, c.place.admin1_code if c.place.feature == "admin1" else "")
+            for c in cands.get(normalize(second.text), [])
+            if c.place.feature in ("country", "admin1")
+        }
+        if regions:
+            out.setdefault(normalize(first.text), set()).update(regions)
+    return out
+
+
+def _in_qualifier(place: Place, qualifier: set[tuple[str, str]]) -> bool:
+    for country, admin1 in qualifier:
+        if place.country_code == country and (not admin1 or place.admin1_code == admin1):
+            if place.feature not in ("country",) or not admin1:
+                return True
+    return False
+
+
+def rank_query(
+    query: str, lookup: Lookup, options: ResolveOptions = ResolveOptions()
+) -> list[tuple[Place, float]]:
+    """Rank the candidates of a free-text query. "Lima, Ohio" is qualified by its last comma part."""
+    name, _, qualifier_text = query.rpartition(",")
+    if not name.strip():
+        name, qualifier_text = query, ""
+    qualifier = None
+    if qualifier_text.strip():
+        qualifier = {
+            (c.place.country_code, c.place.admin1_code if c.place.feature == "admin1" else "")
+            for c in lookup.candidates(qualifier_text.strip())
+            if c.place.feature in ("country", "admin1")
+        }
+    candidates = lookup.candidates(name.strip())
+    ranked = _rank(candidates, normalize(name), qualifier, _Anchors({}, {}), options)
+    if qualifier:
+        ranked = [s for s in ranked if _in_qualifier(s.place, qualifier)] or ranked
+    return [(s.place, s.score) for s in ranked]

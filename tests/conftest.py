@@ -1,0 +1,83 @@
+"""Shared fixtures. No test may reach the network: any socket to a non-loopback address fails the test."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+
+
+class NetworkBlocked(RuntimeError):
+    pass
+
+
+def _is_loopback(address: object) -> bool:
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if host == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            return False
+    return isinstance(address, (str, bytes))  # AF_UNIX paths are local
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network() -> Iterator[None]:
+    real_connect = socket.socket.connect
+    real_connect_ex = socket.socket.connect_ex
+
+    def guarded_connect(self: socket.socket, address: object) -> None:
+        if not _is_loopback(address):
+            raise NetworkBlocked(f"test tried to open a non-loopback socket to {address!r}")
+        return real_connect(self, address)  # type: ignore[arg-type]
+
+    def guarded_connect_ex(self: socket.socket, address: object) -> int:
+        if not _is_loopback(address):
+            raise NetworkBlocked(f"test tried to open a non-loopback socket to {address!r}")
+        return real_connect_ex(self, address)  # type: ignore[arg-type]
+
+    socket.socket.connect = guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = guarded_connect_ex  # type: ignore[method-assign]
+    yield
+    socket.socket.connect = real_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture(scope="session")
+def gazetteer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A cache dir holding the default gazetteer, built once per test session."""
+    from geomap.gazetteer import Gazetteer
+
+    path = tmp_path_factory.mktemp("gazetteer-cache")
+    Gazetteer.open(path).close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def gazetteer(gazetteer_dir: Path) -> Iterator[object]:
+    from geomap.gazetteer import Gazetteer
+
+    gaz = Gazetteer.open(gazetteer_dir)
+    yield gaz
+    gaz.close()
+
+
+@pytest.fixture
+def cache_dir(gazetteer_dir: Path, tmp_path: Path) -> Path:
+    """A fresh cache dir per test that shares the session's gazetteer (copied, so tests stay independent)."""
+    import shutil
+
+    from geomap.gazetteer import DEFAULT_FILENAME
+
+    target = tmp_path / "cache"
+    target.mkdir()
+    shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, target / DEFAULT_FILENAME)
+    return target
