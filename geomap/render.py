@@ -1,0 +1,578 @@
+"""The map page and the per-article reader views. The only module that imports folium/branca.
+
+Design: folium builds the page skeleton (map, tile layer, MarkerCluster); the markers themselves are
+created in the browser from one embedded JSON document, and each popup's HTML (built and escaped here,
+by `popup_html`) is bound lazily. Why not one `folium.Marker` + `folium.Popup` per place: folium's Popup
+pastes the HTML into a JS template literal (so a backtick or `${` in a title would run as code), needs
+jQuery from a CDN, and costs ~1 KB of generated code per marker; the map also needs an id -> marker
+table for `#place=<id>` links, which folium's random variable names do not give.
+
+Everything derived from an article is escaped with `html.escape`; URLs are kept only with an
+http(s) scheme. Leaflet and MarkerCluster come from the XStatic packages and are inlined, so the page
+makes no network request except for map tiles (`cdn=True` links them from a CDN instead).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import os
+import re
+import tempfile
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from pathlib import Path, PurePath
+from urllib.parse import quote, urlsplit
+
+import branca.element
+import folium
+import folium.plugins
+import xstatic.pkg.leaflet
+import xstatic.pkg.leaflet_markercluster
+from folium.template import Template
+
+from geomap.models import Article, ArticleResult, Place, Resolution
+
+DEFAULT_ATTRIBUTION = "Contains data from GeoNames (CC BY 4.0), Natural Earth (public domain)"
+ARTICLES_DIR = "articles"  # reader views go in this folder beside the map file
+MAX_POPUP_ARTICLES = 10
+LOW_CONFIDENCE = 0.5  # a resolution scoring below this shows its score and runner-up places
+SNIPPET_CONTEXT = 150  # characters kept either side of a mention when a sentence is long
+KIND_GROUPS = ("country", "region", "city", "physical", "other")
+
+_CDN_JS = (
+    ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"),
+    (
+        "markercluster",
+        "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/leaflet.markercluster.js",
+    ),
+)
+_CDN_CSS = (
+    ("leaflet_css", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css"),
+    ("markercluster_css", "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/MarkerCluster.css"),
+    (
+        "markercluster_default_css",
+        "https://cdn.jsdelivr.net/npm/leaflet.markercluster@1.4.1/dist/MarkerCluster.Default.css",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class ArticleRef:
+    """One article's share of a place: the resolutions in it that point at the place, in text order."""
+
+    article: Article
+    resolutions: tuple[Resolution, ...]
+
+    @property
+    def mentions(self) -> int:
+        return len(self.resolutions)
+
+
+@dataclass(frozen=True)
+class PlacePoint:
+    """One map point: a place and the articles mentioning it, most mentions first."""
+
+    place: Place
+    articles: tuple[ArticleRef, ...]
+
+    @property
+    def mentions(self) -> int:
+        return sum(ref.mentions for ref in self.articles)
+
+    @property
+    def weakest(self) -> Resolution:
+        """The lowest-scoring resolution of any mention of this place."""
+        return min((r for ref in self.articles for r in ref.resolutions), key=lambda r: r.score)
+
+
+@dataclass(frozen=True)
+class MapOutput:
+    """What `write_map` wrote. `places`: distinct places aggregated; `points`: markers drawn (places
+    with usable coordinates)."""
+
+    map_path: Path
+    article_paths: tuple[Path, ...]
+    places: int
+    points: int
+
+
+# --- aggregation -------------------------------------------------------------------------------
+
+
+def unique_results(results: Iterable[ArticleResult]) -> list[ArticleResult]:
+    """Results with distinct article ids, first occurrence wins (each id gets one reader view)."""
+    seen: set[str] = set()
+    out = []
+    for result in results:
+        if result.article.id not in seen:
+            seen.add(result.article.id)
+            out.append(result)
+    return out
+
+
+def aggregate(results: Sequence[ArticleResult]) -> list[PlacePoint]:
+    """One point per `Place.id`, most-mentioned places first."""
+    places: dict[str, Place] = {}
+    by_place: dict[str, dict[str, list[Resolution]]] = {}
+    articles: dict[str, Article] = {}
+    for result in unique_results(results):
+        articles[result.article.id] = result.article
+        for res in result.resolved:
+            assert res.place is not None
+            places.setdefault(res.place.id, res.place)
+            by_place.setdefault(res.place.id, {}).setdefault(result.article.id, []).append(res)
+    points = [_point(places[pid], per_article, articles) for pid, per_article in by_place.items()]
+    points.sort(key=lambda p: (-len(p.articles), -p.mentions, p.place.name, p.place.id))
+    return points
+
+
+def _point(
+    place: Place, per_article: dict[str, list[Resolution]], articles: dict[str, Article]
+) -> PlacePoint:
+    refs = [
+        ArticleRef(articles[aid], tuple(sorted(res, key=lambda r: r.mention.start)))
+        for aid, res in per_article.items()
+    ]
+    refs.sort(key=lambda ref: -ref.mentions)  # stable: ties keep input order
+    return PlacePoint(place, tuple(refs))
+
+
+# --- small pure helpers ------------------------------------------------------------------------
+
+
+def safe_url(url: str | None) -> str | None:
+    """`url` if it is an absolute http(s) URL without whitespace or control characters, else None."""
+    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def reader_filename(article_id: str) -> str:
+    """A file name for an article's reader view: readable, filesystem-safe and unique per id."""
+    ascii_id = unicodedata.normalize("NFKD", article_id).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_id.lower()).strip("-")[-48:].strip("-") or "article"
+    digest = hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:10]
+    return f"{slug}-{digest}.html"
+
+
+def kind_group(place: Place) -> str:
+    """Coarse kind for colouring: country, region, city, physical or other."""
+    feature = place.feature.lower()
+    for group, features in _KIND_FEATURES.items():
+        if feature in features:
+            return group
+    code = place.feature_code.upper()
+    for prefix, group in (("PCL", "country"), ("ADM", "region"), ("PPL", "city")):
+        if code.startswith(prefix):
+            return group
+    return "other"
+
+
+_KIND_FEATURES: dict[str, frozenset[str]] = {
+    "country": frozenset("country nation dependency territory".split()),
+    "region": frozenset(
+        "admin1 admin2 admin3 admin4 region state province county district continent area division".split()
+    ),
+    "city": frozenset(
+        "city capital town village ppl suburb neighbourhood neighborhood locality settlement hamlet".split()
+    ),
+    "physical": frozenset(
+        "sea ocean river lake mountain mountains island islands bay gulf strait desert forest valley "
+        "peninsula cape plain plateau volcano glacier channel canal coast beach physical water stream "
+        "range hill reef basin delta lagoon waterfall".split()
+    ),
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _esc(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def _source_label(article: Article) -> str:
+    """Site name when known, else the file name of the source (never a full local path)."""
+    if article.site:
+        return article.site
+    return PurePath(article.source).name or article.source if article.source else ""
+
+
+def _title(article: Article) -> str:
+    return article.title.strip() or _source_label(article) or article.id
+
+
+def drawable(place: Place) -> bool:
+    """Whether the place has coordinates Leaflet can draw."""
+    return -90.0 <= place.lat <= 90.0 and -180.0 <= place.lon <= 180.0  # also False for NaN
+
+
+# --- popup ------------------------------------------------------------------------------------
+
+
+def popup_html(
+    point: PlacePoint,
+    *,
+    reader_dir: str = ARTICLES_DIR,
+    max_articles: int = MAX_POPUP_ARTICLES,
+    low_confidence: float = LOW_CONFIDENCE,
+) -> str:
+    """The popup of one point; every string in it is escaped."""
+    place = point.place
+    where = " · ".join(_esc(part) for part in (place.feature, place.admin1, place.country) if part)
+    items = "".join(_article_item(ref, reader_dir) for ref in point.articles[:max_articles])
+    hidden = len(point.articles) - max_articles
+    more = f'<p class="gm-more">and {hidden} more</p>' if hidden > 0 else ""
+    return (
+        f'<div class="gm-popup" data-place="{_esc(place.id)}">'
+        f'<h3 class="gm-name">{_esc(place.name)}</h3>'
+        f'<p class="gm-where">{where}</p>'
+        f'<p class="gm-count">{_plural(len(point.articles), "article")}, '
+        f"{_plural(point.mentions, 'mention')}</p>"
+        f"{_uncertainty(point.weakest, low_confidence)}"
+        f'<ol class="gm-articles">{items}</ol>{more}</div>'
+    )
+
+
+def _article_item(ref: ArticleRef, reader_dir: str) -> str:
+    article, first = ref.article, ref.resolutions[0]
+    reader = f"{quote(reader_dir)}/{quote(reader_filename(article.id))}#m-{first.mention.start}"
+    url = safe_url(article.url)
+    title_href = _esc(url) if url else reader
+    external = ' target="_blank" rel="noopener noreferrer"' if url else ""
+    meta = " · ".join(_esc(part) for part in (article.date or "", _source_label(article)) if part)
+    count = f" ({ref.mentions} mentions)" if ref.mentions > 1 else ""
+    return (
+        f'<li><a class="gm-title" href="{title_href}"{external}>{_esc(_title(article))}</a>'
+        f'<span class="gm-meta">{meta}{count}{" · " if meta or count else ""}'
+        f'<a class="gm-reader" href="{reader}">reader view</a></span>'
+        f'<q class="gm-sentence">{sentence_html(first)}</q></li>'
+    )
+
+
+def sentence_html(res: Resolution, *, context: int = SNIPPET_CONTEXT) -> str:
+    """The sentence containing the mention, escaped, the mention in <mark>, long sentences trimmed."""
+    mention = res.mention
+    sentence = mention.sentence
+    at = mention.start - mention.sentence_start
+    if sentence[at : at + len(mention.text)] != mention.text or not mention.text:
+        at = sentence.find(mention.text) if mention.text else -1
+    if at < 0:
+        return _esc(_squash(sentence[: 2 * context]))
+    end = at + len(mention.text)
+    before, after = sentence[max(0, at - context) : at], sentence[end : end + context]
+    lead = "…" if at > context else ""
+    tail = "…" if end + context < len(sentence) else ""
+    return (
+        f"{lead}{_esc(_squash(before))}<mark>{_esc(_squash(mention.text))}</mark>{_esc(_squash(after))}{tail}"
+    )
+
+
+def _squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text)
+
+
+def _uncertainty(res: Resolution, threshold: float) -> str:
+    if res.score >= threshold:
+        return ""
+    others = "".join(f"<li>{_esc(p.label)} ({_esc(p.feature)})</li>" for p in res.alternatives[:3])
+    listed = f' Other candidates:<ul class="gm-alternatives">{others}</ul>' if others else ""
+    return f'<div class="gm-uncertain">Uncertain match (score {res.score:.2f}).{listed}</div>'
+
+
+# --- reader view ------------------------------------------------------------------------------
+
+
+def reader_html(result: ArticleResult, *, map_href: str, low_confidence: float = LOW_CONFIDENCE) -> str:
+    """A standalone page with the article's text, every recognised place highlighted.
+
+    Resolved mentions link to `<map_href>#place=<id>`; the page runs no script at all (and says so
+    with a Content-Security-Policy), so nothing from the article can execute.
+    """
+    article = result.article
+    title = _esc(_title(article))
+    url = safe_url(article.url)
+    original = (
+        f'<a class="gm-original" href="{_esc(url)}" rel="noopener noreferrer">Original article ↗</a>'
+        if url
+        else ""
+    )
+    meta = " · ".join(
+        _esc(p) for p in (article.date or "", article.author or "", _source_label(article)) if p
+    )
+    text = _highlighted(article.text, result.resolutions, map_href, low_confidence)
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta http-equiv="Content-Security-Policy" '
+        "content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n"
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{title}</title>\n<style>{_asset_text('reader.css')}</style>\n</head>\n<body>\n"
+        f'<nav class="gm-nav"><a class="gm-back" href="{_esc(map_href)}">← Back to the map</a>'
+        f"{original}</nav>\n"
+        f'<article>\n<header><h1>{title}</h1><p class="gm-meta">{meta}</p></header>\n'
+        f"{_places_summary(result, map_href)}\n"
+        f'<div class="gm-text">{text}</div>\n</article>\n'
+        '<footer class="gm-legend"><span class="gm-place">place on the map</span> '
+        '<span class="gm-place gm-uncertain">uncertain match</span> '
+        '<span class="gm-unresolved">recognised, not resolved</span></footer>\n</body>\n</html>\n'
+    )
+
+
+def _place_href(map_href: str, place: Place) -> str:
+    return f"{_esc(map_href)}#place={quote(place.id, safe='')}"
+
+
+def _places_summary(result: ArticleResult, map_href: str) -> str:
+    counts: dict[str, int] = {}
+    places: dict[str, Place] = {}
+    for res in sorted(result.resolved, key=lambda r: r.mention.start):
+        assert res.place is not None
+        places.setdefault(res.place.id, res.place)
+        counts[res.place.id] = counts.get(res.place.id, 0) + 1
+    links = "".join(
+        f'<li><a href="{_place_href(map_href, places[pid])}">{_esc(places[pid].label)}</a>'
+        f"{f' ×{n}' if n > 1 else ''}</li>"
+        for pid, n in counts.items()
+    )
+    unresolved = len(result.unresolved)
+    note = f'<p class="gm-note">{_plural(unresolved, "mention")} not resolved.</p>' if unresolved else ""
+    heading = f"{_plural(len(places), 'place')} on the map"
+    return f'<section class="gm-places"><h2>{heading}</h2><ul>{links}</ul>{note}</section>'
+
+
+def marked_resolutions(text: str, resolutions: Iterable[Resolution]) -> list[Resolution]:
+    """Resolutions whose spans can be highlighted: inside the text, not overlapping, in text order.
+
+    Of overlapping spans the earliest, then the longest, then a resolved one wins."""
+    ordered = sorted(
+        resolutions, key=lambda r: (r.mention.start, r.mention.start - r.mention.end, r.place is None)
+    )
+    kept: list[Resolution] = []
+    last_end = 0
+    for res in ordered:
+        start, end = res.mention.start, res.mention.end
+        if last_end <= start < end <= len(text):
+            kept.append(res)
+            last_end = end
+    return kept
+
+
+def _highlighted(text: str, resolutions: Iterable[Resolution], map_href: str, low: float) -> str:
+    out: list[str] = []
+    pos = 0
+    for res in marked_resolutions(text, resolutions):
+        start, end = res.mention.start, res.mention.end
+        out.append(_esc(text[pos:start]))
+        out.append(_mention_html(res, text[start:end], map_href, low))
+        pos = end
+    out.append(_esc(text[pos:]))
+    return "".join(out)
+
+
+def _mention_html(res: Resolution, span: str, map_href: str, low: float) -> str:
+    anchor = f'id="m-{res.mention.start}"'
+    if res.place is None:
+        why = f": {res.reason}" if res.reason else ""
+        return f'<span class="gm-unresolved" {anchor} title="{_esc("unresolved" + why)}">{_esc(span)}</span>'
+    hint = f"{res.place.label} ({res.place.feature})" if res.place.feature else res.place.label
+    css = "gm-place"
+    if res.score < low:
+        css += " gm-uncertain"
+        hint += f" — uncertain, score {res.score:.2f}"
+    href = _place_href(map_href, res.place)
+    return f'<a class="{css}" {anchor} href="{href}" title="{_esc(hint)}">{_esc(span)}</a>'
+
+
+# --- the map page -----------------------------------------------------------------------------
+
+
+def map_html(
+    points: Sequence[PlacePoint],
+    *,
+    title: str = "geomap",
+    cdn: bool = False,
+    attribution: str = DEFAULT_ATTRIBUTION,
+    reader_dir: str = ARTICLES_DIR,
+) -> str:
+    """The map page as one HTML string (byte-stable for the same input)."""
+    fmap = folium.Map(location=None, tiles=None, control_scale=True, world_copy_jump=True)
+    figure = fmap.get_root()
+    assert isinstance(figure, branca.element.Figure)
+    figure.title = _esc(title)
+    folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
+    cluster = folium.plugins.MarkerCluster(name="Places", control=False, chunked_loading=True)
+    cluster.add_to(fmap)
+    _use_assets(fmap, cluster, figure, cdn=cdn)
+    data = {
+        "title": title,
+        "attribution": _esc(attribution),
+        "points": [_point_data(p, reader_dir) for p in points],
+    }
+    figure.html.add_child(
+        _Raw(f'<script type="application/json" id="geomap-data">{_script_json(data)}</script>')
+    )
+    figure.html.add_child(_Raw(f"<script>{_asset_text('map.js')}</script>"))
+    fmap.add_child(_Init(fmap, cluster))
+    _fix_ids(figure)
+    return figure.render()
+
+
+def _point_data(point: PlacePoint, reader_dir: str) -> dict[str, object]:
+    place = point.place
+    return {
+        "id": place.id,
+        "name": place.name,
+        "lat": round(place.lat, 6),
+        "lon": round(place.lon, 6),
+        "k": kind_group(place),
+        "a": len(point.articles),
+        "m": point.mentions,
+        "html": popup_html(point, reader_dir=reader_dir),
+    }
+
+
+def _script_json(data: object) -> str:
+    """JSON safe inside <script>: no `</` (closes the element) and no `<!` (starts an escape state)."""
+    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("</", "<\\/").replace("<!", "<\\u0021")
+
+
+class _Raw(branca.element.Element):
+    """Literal markup (not a Jinja template: inlined JS may contain `{{`)."""
+
+    def __init__(self, markup: str) -> None:
+        super().__init__()
+        self._markup = markup
+
+    def render(self, **kwargs: object) -> str:
+        return self._markup
+
+
+class _Init(branca.element.MacroElement):
+    """Calls geomap's map script once folium has created the map and the cluster layer."""
+
+    _template = Template(
+        "{% macro script(this, kwargs) %}"
+        "geomapInit({{ this.map.get_name() }}, {{ this.cluster.get_name() }});"
+        "{% endmacro %}"
+    )
+
+    def __init__(self, fmap: folium.Map, cluster: folium.plugins.MarkerCluster) -> None:
+        super().__init__()
+        self._name = "GeomapInit"
+        self.map = fmap
+        self.cluster = cluster
+
+
+def _use_assets(
+    fmap: folium.Map, cluster: folium.plugins.MarkerCluster, figure: branca.element.Figure, *, cdn: bool
+) -> None:
+    """Drop folium's default CDN assets (jQuery, Bootstrap, awesome-markers); inline or link ours."""
+    fmap.default_js, fmap.default_css = ([*_CDN_JS], [*_CDN_CSS]) if cdn else ([], [])
+    cluster.default_js, cluster.default_css = [], []
+    if not cdn:
+        figure.header.add_child(_Raw(_inline_leaflet()), name="geomap_leaflet")
+    figure.header.add_child(_Raw(f"<style>{_asset_text('map.css')}</style>"), name="geomap_css")
+
+
+def _fix_ids(root: branca.element.Element) -> None:
+    """Replace branca's random element ids with a counter so the same input gives the same bytes."""
+    counter = 0
+    stack = [root]
+    while stack:
+        element = stack.pop()
+        counter += 1
+        element._id = str(counter)
+        children = list(element._children.values())
+        if isinstance(element, branca.element.Figure):
+            children += [element.header, element.html, element.script]
+        stack.extend(reversed(children))
+
+
+# --- assets -----------------------------------------------------------------------------------
+
+
+@cache
+def _asset_text(name: str) -> str:
+    return resources.files("geomap").joinpath("templates", name).read_text(encoding="utf-8")
+
+
+@cache
+def _inline_leaflet() -> str:
+    """Leaflet + MarkerCluster JS/CSS from the XStatic packages, images as data: URIs."""
+    leaflet = Path(xstatic.pkg.leaflet.BASE_DIR)
+    cluster = Path(xstatic.pkg.leaflet_markercluster.BASE_DIR)
+    css = _inline_images(_read(leaflet / "leaflet.css"), leaflet)
+    css += _read(cluster / "MarkerCluster.css") + _read(cluster / "MarkerCluster.Default.css")
+    js = _read(leaflet / "leaflet.js") + "\n" + _read(cluster / "leaflet.markercluster.js")
+    return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+def _read(path: Path) -> str:
+    text = path.read_text(encoding="utf-8")
+    if "</script" in text.lower() or "<!--" in text:
+        raise RuntimeError(f"{path} cannot be inlined in a <script> element")
+    return re.sub(r"^[/][/*]# sourceMappingURL=.*$", "", text, flags=re.MULTILINE)
+
+
+def _inline_images(css: str, base: Path) -> str:
+    def data_uri(match: re.Match[str]) -> str:
+        image = base / match.group(1)
+        encoded = base64.b64encode(image.read_bytes()).decode("ascii")
+        return f'url("data:image/png;base64,{encoded}")'
+
+    return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def write_map(
+    results: Sequence[ArticleResult],
+    out_path: Path,
+    *,
+    title: str = "geomap",
+    cdn: bool = False,
+    attribution: str = DEFAULT_ATTRIBUTION,
+) -> MapOutput:
+    """Write the map to `out_path` and one reader view per article into `articles/` beside it."""
+    out_path = Path(out_path)
+    unique = unique_results(results)
+    points = aggregate(unique)
+    drawn = [p for p in points if drawable(p.place)]
+    articles_dir = out_path.parent / ARTICLES_DIR
+    articles_dir.mkdir(parents=True, exist_ok=True)
+    map_href = "../" + quote(out_path.name)
+    paths = []
+    for result in unique:
+        path = articles_dir / reader_filename(result.article.id)
+        atomic_write(path, reader_html(result, map_href=map_href))
+        paths.append(path)
+    atomic_write(out_path, map_html(drawn, title=title, cdn=cdn, attribution=attribution))
+    return MapOutput(out_path, tuple(paths), places=len(points), points=len(drawn))
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write via a temporary file in the same folder and `os.replace`, so readers never see half a file."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="\n") as handle:
+            handle.write(text)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the output is meant to be shared
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

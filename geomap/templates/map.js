@@ -1,0 +1,101 @@
+/* geomap: markers, lazy popups and #place=<id> links, built from the JSON in #geomap-data.
+   Popup HTML is escaped by geomap.render before it is embedded; this script never builds HTML
+   from article text itself (it uses textContent). */
+(function () {
+  "use strict";
+
+  function pinSize(point) {
+    return Math.round(Math.min(34, 10 + 5 * Math.log2(1 + point.a)));
+  }
+
+  function pinIcon(point) {
+    var size = pinSize(point);
+    return L.divIcon({
+      className: "gm-pin gm-kind-" + point.k,
+      iconSize: [size, size],
+      popupAnchor: [0, -size / 2],
+      html: ""
+    });
+  }
+
+  function makeMarker(point) {
+    var marker = L.marker([point.lat, point.lon], {
+      icon: pinIcon(point), title: point.name, alt: point.name, riseOnHover: true
+    });
+    marker.bindPopup(function () { return point.html; }, {
+      maxWidth: 380, minWidth: 260, maxHeight: 360, autoPanPadding: [40, 40], className: "gm-leaflet-popup"
+    });
+    marker.gmPoint = point;
+    return marker;
+  }
+
+  function placeFromHash() {
+    var match = /^#place=(.+)$/.exec(window.location.hash);
+    if (!match) { return null; }
+    try { return decodeURIComponent(match[1]); } catch (e) { return null; }
+  }
+
+  function setHash(id) {
+    var base = window.location.pathname + window.location.search;
+    window.history.replaceState(null, "", id === null ? base : base + "#place=" + encodeURIComponent(id));
+  }
+
+  function fitAll(map, markers) {
+    if (markers.length === 0) { map.setView([20, 0], 2); return; }
+    var bounds = L.latLngBounds(markers.map(function (m) { return m.getLatLng(); }));
+    map.fitBounds(bounds, { padding: [40, 40], maxZoom: 6, animate: false });
+  }
+
+  function titleControl(data, count) {
+    var control = L.control({ position: "topright" });
+    control.onAdd = function () {
+      var box = L.DomUtil.create("div", "gm-box gm-title");
+      var heading = L.DomUtil.create("strong", "", box);
+      heading.textContent = data.title;
+      var sub = L.DomUtil.create("div", "gm-sub", box);
+      sub.textContent = count + (count === 1 ? " place" : " places");
+      L.DomEvent.disableClickPropagation(box);
+      return box;
+    };
+    return control;
+  }
+
+  window.geomapInit = function (map, cluster) {
+    var data = JSON.parse(document.getElementById("geomap-data").textContent);
+    var markers = data.points.map(makeMarker);
+    var byId = Object.create(null);
+    markers.forEach(function (m) { byId[m.gmPoint.id] = m; });
+    cluster.addLayers(markers);
+    map.attributionControl.addAttribution(data.attribution);
+    titleControl(data, markers.length).addTo(map);
+
+    var state = { map: map, cluster: cluster, markers: markers, byId: byId, data: data, ready: false };
+    state.open = function (id) {
+      var marker = byId[id];
+      if (!marker) { return false; }
+      if (cluster._inZoomAnimation) {
+        // zoomToShowLayer misses its moveend while the cluster is still animating a zoom
+        cluster.once("animationend", function () { state.open(id); });
+        return true;
+      }
+      cluster.zoomToShowLayer(marker, function () { marker.openPopup(); });
+      return true;
+    };
+    map.on("popupopen", function (e) {
+      var src = e.popup._source;
+      if (src && src.gmPoint) { setHash(src.gmPoint.id); }
+    });
+    map.on("popupclose", function () { if (placeFromHash() !== null) { setHash(null); } });
+    window.addEventListener("hashchange", function () {
+      var id = placeFromHash();
+      if (id !== null) { state.open(id); }
+    });
+
+    fitAll(map, markers);
+    var wanted = placeFromHash();
+    if (wanted !== null) { state.open(wanted); }
+    state.ready = true;
+    window.geomap = state;
+    document.body.setAttribute("data-geomap-ready", "1");
+  };
+}());
