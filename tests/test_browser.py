@@ -1,0 +1,244 @@
+"""The written map and reader views in a real headless Chromium (Debian's), offline.
+
+Every request that is not file:/data: is aborted and recorded; map tiles may fail, anything else
+fails the test. Skipped when no chromium is installed, unless GEOMAP_REQUIRE_BROWSER=1 (CI).
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, ElementHandle, Page, Route, sync_playwright
+
+from geomap.render import MapOutput, reader_filename, write_map
+from tests.test_render import ALL_PLACES, LYON, PARIS, SPRINGFIELD, TWIN_A, TWIN_B, XSS_TITLE, sample_results
+
+pytestmark = pytest.mark.browser
+
+TILE_URL = re.compile(r"^https?://([a-z0-9-]+\.)*tile\.openstreetmap\.org/")
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+READY = "body[data-geomap-ready]"
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+    if found is None:
+        if os.environ.get("GEOMAP_REQUIRE_BROWSER") == "1":
+            pytest.fail("GEOMAP_REQUIRE_BROWSER=1 but no chromium found")
+        pytest.skip("no chromium installed")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = _chromium()
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> MapOutput:
+    return write_map(
+        sample_results(), tmp_path_factory.mktemp("site") / "out" / "map.html", title="Browser test"
+    )
+
+
+@dataclass
+class Watched:
+    """A page plus everything it tried to fetch and every error it reported."""
+
+    page: Page
+    foreign: list[str] = field(default_factory=list)  # non-tile network requests
+    tiles: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def watched(browser: Browser) -> Iterator[Watched]:
+    context = browser.new_context(viewport={"width": 1100, "height": 720})
+    context.set_default_timeout(10_000)  # fail fast instead of Playwright's 30 s per wait
+    page = context.new_page()
+    seen = Watched(page)
+
+    def route(route: Route) -> None:
+        url = route.request.url
+        if url.startswith(("file:", "data:")):
+            route.continue_()
+            return
+        (seen.tiles if TILE_URL.match(url) else seen.foreign).append(url)
+        route.abort()
+
+    def console(msg: ConsoleMessage) -> None:
+        if msg.type == "error" and not TILE_URL.match(msg.location.get("url", "")):
+            seen.errors.append(msg.text)
+
+    page.route("**/*", route)
+    page.on("console", console)
+    page.on("pageerror", lambda exc: seen.errors.append(f"pageerror: {exc}"))
+    yield seen
+    context.close()
+
+
+def open_map(w: Watched, site: MapOutput, fragment: str = "") -> Page:
+    page = w.page
+    page.goto(site.map_path.as_uri() + fragment)
+    page.wait_for_selector(READY)
+    return page
+
+
+def open_popup(page: Page, place_id: str) -> ElementHandle:
+    page.evaluate("id => geomap.open(id)", place_id)
+    selector = f'.leaflet-popup-content .gm-popup[data-place="{place_id}"]'
+    popup = page.wait_for_selector(selector)
+    assert popup is not None
+    return popup
+
+
+def test_map_loads_offline_without_errors(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.wait_for_load_state("load")
+    assert watched.errors == []
+    assert watched.foreign == []
+    assert watched.tiles, "the OpenStreetMap tile layer should have asked for tiles"
+    assert page.evaluate("typeof jQuery") == "undefined"
+    attribution = page.inner_text(".leaflet-control-attribution")
+    assert "GeoNames (CC BY 4.0)" in attribution and "Natural Earth" in attribution
+    assert "OpenStreetMap" in attribution
+
+
+def test_every_place_is_drawn_once(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    assert page.evaluate("geomap.cluster.getLayers().length") == len(ALL_PLACES)
+    # On screen after fitting: every place is either its own pin or counted in one cluster bubble.
+    drawn = page.evaluate(
+        """() => {
+        const pins = document.querySelectorAll('.leaflet-marker-icon.gm-pin').length;
+        const clustered = [...document.querySelectorAll('.marker-cluster span')]
+            .reduce((n, el) => n + Number(el.textContent), 0);
+        return pins + clustered;
+    }"""
+    )
+    assert drawn == len(ALL_PLACES)
+    ids = page.evaluate("geomap.markers.map(m => m.gmPoint.id)")
+    assert sorted(ids) == sorted(p.id for p in ALL_PLACES)
+
+
+def test_clicking_a_pin_shows_its_articles(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(f'.gm-pin[title="{SPRINGFIELD.name}"]')
+    popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
+    assert "1 article, 1 mention" in popup.inner_text()
+    reader = popup.query_selector("a.gm-reader")
+    assert reader.get_attribute("href").startswith(f"articles/{reader_filename('news/trade.txt')}#m-")
+    assert popup.query_selector("a.gm-title").inner_text() == "Trade deal"
+    assert "score 0.30" in popup.inner_text()
+    assert page.evaluate("location.hash") == "#place=gn%3A5"
+
+
+def test_places_sharing_a_coordinate_both_open(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    for place in (TWIN_A, TWIN_B):
+        popup = open_popup(page, place.id)
+        assert popup.query_selector("h3").inner_text() == place.name
+    assert watched.errors == []
+
+
+def test_reader_link_and_back_link_round_trip(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    popup = open_popup(page, PARIS.id)
+    assert "3 articles, 4 mentions" in popup.inner_text()
+    popup.query_selector("a.gm-reader").click()
+    page.wait_for_selector("article .gm-text")
+    assert page.url.split("#")[0].endswith(f"/articles/{reader_filename('news/floods.txt')}")
+    target = page.query_selector(":target")
+    assert target is not None and target.inner_text() == "Paris"
+    assert "gm-place" in target.get_attribute("class")
+    background = target.evaluate("el => getComputedStyle(el).backgroundColor")
+    assert background not in ("rgba(0, 0, 0, 0)", "transparent")
+    unresolved = page.query_selector_all(".gm-text .gm-unresolved")
+    assert unresolved == []  # this article has none; the trade article has one (checked below)
+    target.click()
+    page.wait_for_selector(READY)
+    page.wait_for_selector(f'.leaflet-popup-content .gm-popup[data-place="{PARIS.id}"]')
+    assert page.evaluate("id => geomap.byId[id].isPopupOpen()", PARIS.id)
+    assert watched.errors == [] and watched.foreign == []
+
+
+def test_reader_view_marks_unresolved_mentions(watched: Watched, site: MapOutput) -> None:
+    page = watched.page
+    page.goto((site.map_path.parent / "articles" / reader_filename("news/trade.txt")).as_uri())
+    unresolved = page.query_selector(".gm-text .gm-unresolved")
+    assert unresolved.inner_text() == "Atlantis"
+    assert unresolved.get_attribute("title").startswith("unresolved")
+    assert unresolved.evaluate("el => getComputedStyle(el).borderBottomStyle") == "dashed"
+    assert unresolved.evaluate("el => el.closest('a')") is None
+
+
+INJECTION_CHECK = """() => ({
+    pwned: window.__pwned === undefined ? null : window.__pwned,
+    imgs: document.querySelectorAll('img[src="x"]').length,
+    scripts: [...document.querySelectorAll('script:not([type="application/json"])')]
+        .filter(s => s.textContent.includes('__pwned')).length,
+})"""
+CLEAN = {"pwned": None, "imgs": 0, "scripts": 0}
+
+
+def test_article_markup_executes_nothing(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    popup = open_popup(page, LYON.id)
+    titles = [a.inner_text() for a in popup.query_selector_all("a.gm-title")]
+    assert XSS_TITLE in titles  # shown as text
+    xss_link = next(a for a in popup.query_selector_all("a.gm-title") if a.inner_text() == XSS_TITLE)
+    assert xss_link.get_attribute("href").startswith("articles/")  # the javascript: URL was dropped
+    open_popup(page, PARIS.id)
+    page.wait_for_timeout(200)
+    assert page.evaluate(INJECTION_CHECK) == CLEAN
+
+    xss_link = page.query_selector(f'a.gm-reader[href^="articles/{reader_filename("news/xss.txt")}"]')
+    xss_link.click()
+    page.wait_for_selector("article .gm-text")
+    page.wait_for_timeout(200)
+    assert page.evaluate(INJECTION_CHECK) == CLEAN
+    assert page.inner_text("h1") == XSS_TITLE
+    assert page.query_selector("a.gm-original") is None
+    assert watched.errors == [] and watched.foreign == []
+
+
+PIXEL_VARIETY = """async (src) => {
+    const img = new Image();
+    img.src = src;
+    await img.decode();
+    const canvas = document.createElement('canvas');
+    canvas.width = img.width; canvas.height = img.height;
+    const ctx = canvas.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    const data = ctx.getImageData(0, 0, img.width, img.height).data;
+    const colours = new Set();
+    for (let i = 0; i < data.length; i += 4 * 7) {
+        colours.add((data[i] << 16) | (data[i + 1] << 8) | data[i + 2]);
+    }
+    return colours.size;
+}"""
+
+
+def test_screenshot_is_not_blank(
+    watched: Watched, site: MapOutput, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    page = open_map(watched, site, f"#place={PARIS.id.replace(':', '%3A')}")
+    page.wait_for_selector(".leaflet-popup-content .gm-popup")
+    png = page.screenshot()
+    path = tmp_path_factory.mktemp("screenshots") / "map.png"
+    path.write_bytes(png)
+    print(f"screenshot: {path}")
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    assert page.evaluate(PIXEL_VARIETY, src) > 50
