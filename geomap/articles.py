@@ -34,7 +34,9 @@ STDIN = "-"
 
 @dataclass(frozen=True)
 class ReadOptions:
-    include: tuple[str, ...] = ()  # glob patterns on the path relative to a given folder (or the file name)
+    # Glob patterns matched against a file's path relative to the folder given (or its bare name);
+    # they filter what folders contain. A file named directly is always read.
+    include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     max_bytes: int = 50_000_000
     text_field: str = "text"

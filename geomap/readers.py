@@ -109,7 +109,8 @@ _BOMS = (
     (b"\xff\xfe", "utf-16"),
     (b"\xfe\xff", "utf-16"),
 )
-_ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1a")  # \x1a: the DOS end-of-file mark old text files carry
+# Control characters (Unicode category Cc) other than \t \n \v \f \r and \x1a, the DOS end-of-file mark.
+_CONTROL = re.compile("[\x00-\x08\x0e-\x19\x1b-\x1f\x7f-\x9f]")
 MAX_CONTROL_RATIO = 0.01
 # charset-normalizer mistakes short Western text for cp1250, cp775...; trust it only for text that is mostly
 # in another script (Cyrillic, Greek, CJK...), where cp1252 would produce nonsense.
@@ -163,8 +164,7 @@ def _foreign_script(data: bytes) -> str | None:
 
 
 def _looks_binary(text: str) -> bool:
-    controls = sum(1 for c in text if unicodedata.category(c) == "Cc" and c not in _ALLOWED_CONTROLS)
-    return "\x00" in text or controls > MAX_CONTROL_RATIO * len(text)
+    return "\x00" in text or len(_CONTROL.findall(text)) > MAX_CONTROL_RATIO * len(text)
 
 
 # --- dates ----------------------------------------------------------------------------------------
@@ -416,7 +416,7 @@ def parse_markdown(text: str, *, source: str, article_id: str) -> Item:
     heading = _MD_HEADING.search(body)
     for pattern, replacement in _MD_CLEANUPS:
         body = pattern.sub(replacement, body)
-    body = normalize_text(body)
+    body = cut_trailing_block(normalize_text(body))
     if not body:
         return Skipped(source, "no article text")
     fields = metadata_fields(meta, title_keys=_TITLE_KEYS, url_keys=_URL_KEYS, date_keys=_DATE_KEYS)

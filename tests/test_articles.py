@@ -181,6 +181,12 @@ def test_markdown_front_matter(tmp_path: Path) -> None:
     assert "---" not in a.text and "https://" not in a.text
 
 
+def test_markdown_related_block_is_cut(tmp_path: Path) -> None:
+    f = tmp_path / "r.md"
+    f.write_text(f"# Storm Reaches the Coast\n\n{BODY}\n\n## Related articles\n\n- [Snow in Oslo](/oslo)\n")
+    assert article(f).text == f"Storm Reaches the Coast\n\n{BODY}"
+
+
 def test_markdown_heading_is_the_title_without_front_matter(tmp_path: Path) -> None:
     f = tmp_path / "n.markdown"
     f.write_text(f"Intro line.\n\n# Storm Reaches the Coast\n\n{BODY}\n")

@@ -27,16 +27,16 @@ json_values = st.recursive(
     max_leaves=25,
 )
 # Records shaped like articles, so the record paths (ids, meta, dates) are reached, not only "no text".
+scalars = st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=30)
 records = st.fixed_dictionaries(
-    {"text": st.one_of(st.text(max_size=60), json_values)},
+    {"text": st.text(min_size=1, max_size=60) | json_values},
     optional={
-        "id": json_values,
-        "title": json_values,
-        "date": st.one_of(st.text(max_size=30), json_values),
-        "url": json_values,
-        "meta": st.one_of(
-            json_values, st.dictionaries(st.sampled_from(["title", "url", "date"]), json_values)
-        ),
+        "id": scalars | json_values,
+        "title": scalars | json_values,
+        "date": st.sampled_from(["2024-05-06", "May 6, 2024", "06/05/2024", "2024-02-30T25:00"]) | scalars,
+        "url": scalars,
+        "tags": json_values,
+        "meta": json_values | st.dictionaries(st.sampled_from(["title", "url", "date", "id"]), scalars),
     },
 )
 # Text with the characters our parsers look for: front matter, headings, bylines, tags, quotes, commas.
@@ -99,6 +99,17 @@ def test_random_json(workdir: Path, value: Any) -> None:
         (folder / "c.json").write_text(json.dumps({"articles": value}))
         check(list(read_inputs([folder])))
     check(list(read_inputs(["-"], stdin=io.StringIO(lines))))
+
+
+@FUZZ
+@given(rows=st.lists(records, min_size=1, max_size=4))
+def test_random_records(workdir: Path, rows: list[dict[str, Any]]) -> None:
+    lines = "\n".join(json.dumps(r) for r in rows)
+    with tempfile.TemporaryDirectory(dir=workdir) as name:
+        folder = Path(name)
+        (folder / "a.json").write_text(json.dumps(rows))
+        (folder / "b.jsonl").write_text(lines)
+        check(list(read_inputs([folder])))
 
 
 @FUZZ
