@@ -65,7 +65,12 @@
     var markers = data.points.map(makeMarker);
     var byId = Object.create(null);
     markers.forEach(function (m) { byId[m.gmPoint.id] = m; });
+    // Fit first and cluster afterwards: a fit while the cluster is on the map starts a cluster
+    // animation that swallows the events zoomToShowLayer waits for.
+    map.removeLayer(cluster);
+    fitAll(map, markers);
     cluster.addLayers(markers);
+    map.addLayer(cluster);
     map.attributionControl.addAttribution(data.attribution);
     titleControl(data, markers.length).addTo(map);
 
@@ -91,7 +96,6 @@
       if (id !== null) { state.open(id); }
     });
 
-    fitAll(map, markers);
     var wanted = placeFromHash();
     if (wanted !== null) { state.open(wanted); }
     state.ready = true;
