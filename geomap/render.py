@@ -146,9 +146,12 @@ def _point(
 # --- small pure helpers ------------------------------------------------------------------------
 
 
+_URL_FORBIDDEN = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def safe_url(url: str | None) -> str | None:
     """`url` if it is an absolute http(s) URL without whitespace or control characters, else None."""
-    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
+    if not url or _URL_FORBIDDEN.search(url):
         return None
     try:
         parts = urlsplit(url)

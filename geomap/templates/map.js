@@ -99,6 +99,7 @@
     var wanted = placeFromHash();
     if (wanted !== null) { state.open(wanted); }
     state.ready = true;
+    state.readyAt = window.performance.now();
     window.geomap = state;
     document.body.setAttribute("data-geomap-ready", "1");
   };
