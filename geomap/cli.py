@@ -280,7 +280,7 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
     from geomap import formats
 
     run = _run(paths, cache_dir, kw)
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     if fmt == "jsonl":
         for result in run.articles:
             out.write(json.dumps(formats.article_record(result), ensure_ascii=False) + "\n")
@@ -326,6 +326,61 @@ def geocode_command(
             click.echo(json.dumps({**formats.place_record(place), "score": score}, ensure_ascii=False))
         else:
             click.echo(formats.place_line(i, place))
+
+
+@cli.command("eval")
+@click.argument("gold", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--errors",
+    "errors_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write every miss, false alarm and far-off resolution (JSON Lines) to this file.",
+)
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--model", default=None, metavar="NAME", help="Installed spaCy pipeline to use.")
+@click.option("--country", "countries", multiple=True, metavar="CC", help="Soft country bias (repeatable).")
+@click.option("--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results.")
+@common_options
+def eval_command(
+    gold: tuple[Path, ...], errors_path: Path | None, fmt: str, cache_dir: Path, quiet: bool, **kw: Any
+) -> None:
+    """Score recognition and resolution on gold-annotated JSON Lines corpora.
+
+    Each GOLD file holds {"id", "text", "toponyms": [{"start", "end", "lat", "lon"}...]} records. The
+    articles are run through exactly what `geomap parse` does, then scored per corpus, without and
+    with demonyms ("Iranian"): toponym P/R/F1 (exact and overlapping spans), Acc@161, median and
+    mean error (km), AUC of the log-error curve, and end-to-end Acc@161.
+
+    \b
+    Example:
+      $ geomap eval ../shared/eval/geovirus.jsonl ../shared/eval/lgl-dev.jsonl --errors out/errors.jsonl
+    """
+    from geomap import evaluate, formats
+    from geomap.pipeline import Pipeline
+
+    kw.update(demonyms=True, include=(), exclude=(), max_bytes=500_000_000, text_field="text",
+              title_field="title", url_field="url", date_field="date", quiet=quiet)
+    scores: dict[str, Any] = {}
+    errors: list[dict[str, Any]] = []
+    for path in gold:
+        records = evaluate.load_jsonl(path)
+        with Pipeline(_settings(cache_dir, kw), progress=_ProgressBar(enabled=not quiet)) as pipeline:
+            run = pipeline.run([path])
+        predicted = [formats.article_record(r) for r in run.articles]
+        scores[path.stem] = evaluate.score_corpus(records, predicted, include_demonyms=False)
+        scores[f"{path.stem}+demonyms"] = evaluate.score_corpus(records, predicted, include_demonyms=True)
+        for rec in evaluate.error_records(records, predicted):
+            errors.append({"corpus": path.stem, **rec})
+    if errors_path is not None:
+        from geomap.outputs import write_text_atomic
+
+        write_text_atomic(errors_path, "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in errors))
+        click.echo(f"wrote {len(errors)} error records to {errors_path}", err=True)
+    if fmt == "json":
+        click.echo(json.dumps({name: s.as_dict() for name, s in scores.items()}, indent=2))
+    else:
+        click.echo(evaluate.format_scores(scores), nl=False)
 
 
 @cli.group("cache", cls=_Group)

@@ -74,7 +74,10 @@ def read_document(
         reader = {"json": read_json, "jsonl": read_jsonl, "csv": read_csv}[kind]
         yield from reader(text, source=source, base_id=base_id, fields=fields)
         return
-    parser = {"text": parse_text, "markdown": parse_markdown, "html": parse_html}[kind]
+    if kind == "text":
+        yield from parse_text(text, source=source, article_id=base_id)
+        return
+    parser = {"markdown": parse_markdown, "html": parse_html}[kind]
     yield parser(text, source=source, article_id=base_id)
 
 
@@ -297,14 +300,19 @@ def normalize_text(text: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def parse_text(text: str, *, source: str, article_id: str) -> Item:
-    """A plain-text article: header lines stay in the text and are also read as title, date and byline."""
-    text = cut_trailing_block(normalize_text(text))
+def parse_text(text: str, *, source: str, article_id: str) -> Iterator[Item]:
+    """A plain-text article: header lines stay in the text and are also read as title, date and byline.
+
+    A trailing "Related Articles" block is not part of the article; when it carries whole articles
+    (a headline followed by paragraphs of prose), each of them is an article of its own.
+    """
+    text, block = split_trailing_block(normalize_text(text))
     if not text:
-        return Skipped(source, "empty file")
+        yield Skipped(source, "empty file")
+        return
     header = read_header(text.split("\n"))
     extra = (("section", header.section),) if header.section else ()
-    return Article(
+    yield Article(
         id=article_id,
         text=text,
         title=header.title,
@@ -313,6 +321,68 @@ def parse_text(text: str, *, source: str, article_id: str) -> Item:
         author=header.author,
         extra=extra,
     )
+    for n, entry in enumerate(related_entries(block), start=1):
+        yield Article(
+            id=f"{article_id}#related-{n}",
+            text=entry.text,
+            title=entry.title,
+            source=source,
+            site=entry.site,
+            date=entry.date,
+            extra=(("found_in", article_id),),
+        )
+
+
+@dataclass(frozen=True)
+class RelatedEntry:
+    text: str
+    title: str
+    site: str | None
+    date: str | None = None
+
+
+MIN_PROSE_CHARS = 200  # a line this long is article prose, not a headline or a widget label
+
+
+def related_entries(block: str) -> list[RelatedEntry]:
+    """Whole articles inside a "Related" block: paragraphs of prose, each with the headline above it.
+
+    Entries are separated by blank lines; an entry without prose (a bare list of headlines) is dropped.
+    """
+    if not _TRAILING_BLOCK.fullmatch(block.split("\n", 1)[0].strip()) or not re.match(
+        r"\s*related|\s*you\s+(?:may|might)|\s*recommended|\s*most|\s*(?:read|up)\s+next", block, re.IGNORECASE
+    ):
+        return []
+    entries = []
+    for chunk in re.split(r"\n\s*\n", block.split("\n", 1)[1] if "\n" in block else ""):
+        lines = [line.strip() for line in chunk.split("\n") if line.strip()]
+        prose_at = next((i for i, line in enumerate(lines) if len(line) >= MIN_PROSE_CHARS), None)
+        if prose_at is None or prose_at == 0:
+            continue
+        site = _repeated_label(lines[:prose_at])
+        title = _strip_site(lines[prose_at - 1], site)
+        body = "\n".join(lines[prose_at:])
+        dates = [d for d in (parse_date(line) for line in lines[:prose_at]) if d]
+        entries.append(
+            RelatedEntry(text=f"{title}\n\n{body}", title=title, site=site, date=dates[0] if dates else None)
+        )
+    return entries
+
+
+def _repeated_label(lines: list[str]) -> str | None:
+    """A short line the entry repeats ("Site" and "- Site") names the site that published it."""
+    seen: dict[str, int] = {}
+    for line in lines:
+        key = line.lstrip("-–—•* ").strip()
+        seen[key] = seen.get(key, 0) + 1
+    repeated = [k for k, n in seen.items() if n > 1 and len(k) <= 80]
+    return repeated[0] if repeated else None
+
+
+def _strip_site(title: str, site: str | None) -> str:
+    if site:
+        title = re.sub(rf"\s*[-–—|]\s*{re.escape(site)}\s*$", "", title)
+    return title.strip()
 
 
 @dataclass(frozen=True)
@@ -368,13 +438,31 @@ def _is_name_word(word: str) -> bool:
 
 def cut_trailing_block(text: str) -> str:
     """Drop a trailing 'Comments' / 'Related Articles' block and the dangling widget lines just above it."""
+    return split_trailing_block(text)[0]
+
+
+def split_trailing_block(text: str) -> tuple[str, str]:
+    """(the article, the trailing block from its first 'Comments'/'Related' line on; "" when none)."""
     lines = text.split("\n")
     offset = 0
     for i, line in enumerate(lines):
         if offset >= MIN_CUT_OFFSET and _TRAILING_BLOCK.fullmatch(line.strip()):
-            return "\n".join(_drop_fragments(lines[:i])).rstrip()
+            block = "\n".join(lines[i:])
+            # the article is followed by comments and then related articles: keep looking past comments
+            return "\n".join(_drop_fragments(lines[:i])).rstrip(), _related_part(block)
         offset += len(line) + 1
-    return text
+    return text, ""
+
+
+def _related_part(block: str) -> str:
+    """From a trailing block, the part that starts at a 'Related ...' heading (comments are dropped)."""
+    lines = block.split("\n")
+    for i, line in enumerate(lines):
+        stripped = line.strip()
+        if _TRAILING_BLOCK.fullmatch(stripped) and not re.match(r"(?:\d+|no)?\s*comment|post|leave|add|write|show|view|load",
+                                                               stripped, re.IGNORECASE):
+            return "\n".join(lines[i:])
+    return ""
 
 
 def _drop_fragments(lines: list[str]) -> list[str]:

@@ -56,7 +56,7 @@ def seeds() -> dict[str, Article]:
 
 def test_seed_ids_and_sources_follow_the_folder(seeds: dict[str, Article]) -> None:
     names = sorted(p.name for p in SEEDS.glob("*.txt"))
-    assert list(seeds) == [Path(n).stem for n in names]
+    assert [i for i in seeds if "#" not in i] == [Path(n).stem for n in names]
     for name in names:
         assert seeds[Path(name).stem].source == os.path.join(str(SEEDS), name)
 
@@ -97,6 +97,27 @@ def test_seed_related_articles_block_is_cut(seeds: dict[str, Article]) -> None:
     # Everything up to the tag list above the "Comments" widget is kept, byte for byte.
     tags_line = raw.index("\nArmenia, Armenian foreign policy")
     assert a.text == raw[:tags_line].strip()
+
+
+def test_seed_related_articles_become_articles_of_their_own(seeds: dict[str, Article]) -> None:
+    related = [a for i, a in seeds.items() if i.startswith("002_28f6da302d93ec49#related-")]
+    assert [a.site for a in related] == ["Novaya Gazeta Europe", "Novaya Gazeta Europe", "Balkan Insight"]
+    first = related[0]
+    assert first.title.startswith("The fog of war. Is there any basis to Russian claims")
+    assert not first.title.endswith("Novaya Gazeta Europe")
+    assert "Late last week, Vladimir Putin announced" in first.text
+    assert "Novaya Gazeta Europe\n" not in first.text  # the widget lines are not article text
+    assert related[2].date == "2025-07-15"
+    for a in related:
+        assert a.source == seeds["002_28f6da302d93ec49"].source
+
+
+def test_related_block_of_bare_headlines_yields_no_articles(tmp_path: Path) -> None:
+    f = tmp_path / "a.txt"
+    f.write_text(f"Storm Reaches the Coast\n\n{BODY}\n\nRelated Articles\n\nSnow in Oslo\nRain in Rome\n")
+    items = list(read_inputs([f]))
+    assert len(items) == 1 and isinstance(items[0], Article)
+    assert "Oslo" not in items[0].text
 
 
 def test_seed_date_only_header(seeds: dict[str, Article]) -> None:
