@@ -1,0 +1,167 @@
+"""Place-name normalisation, shared by the gazetteer build and every look-up.
+
+`normalize` turns a surface form into the key the gazetteer indexes; `lookup_keys` adds the
+fallback keys a look-up tries when the exact key finds nothing. Standard library only.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Letters NFKD does not decompose into a base letter plus a combining mark.
+_FOLD = str.maketrans(
+    {
+        "ø": "o", "đ": "d", "ð": "d", "ł": "l", "ı": "i", "ħ": "h", "ŧ": "t", "ŀ": "l",
+        "æ": "ae", "œ": "oe", "þ": "th", "ß": "ss", "ĸ": "k", "ŉ": "n",
+    }
+)  # fmt: skip
+_APOSTROPHES = re.compile(r"[\u2019\u2018\u02bc\u02bb\u02b9\u02bf\u02be`\u00b4\u2032\u201b]")
+_DASHES = re.compile(r"[\u2010-\u2015\u2212\u00ad_/-]")
+_POSSESSIVE = re.compile(r"(?<=\w)'s$")
+_DOTTED = re.compile(r"(?<=\w)\.(?=\w)|(?<=\b\w)\.")
+_NON_WORD = re.compile(r"[^\w\s]")
+_SPACES = re.compile(r"\s+")
+_PLAIN = re.compile(r"[A-Za-z]+(?: [A-Za-z]+)*")  # needs none of the rules below
+
+
+@lru_cache(maxsize=65536)
+def normalize(name: str) -> str:
+    """The look-up key of a name: 'The Balkans' -> 'balkans', 'Côte d’Ivoire' -> 'cote divoire'."""
+    if _PLAIN.fullmatch(name):
+        return _drop_article(name.lower())
+    text = unicodedata.normalize("NFKD", name.casefold())
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_FOLD)
+    text = _APOSTROPHES.sub("'", text)
+    text = _DASHES.sub(" ", text).replace("&", " and ")
+    text = _SPACES.sub(" ", text).strip()
+    text = _POSSESSIVE.sub("", text)
+    text = _DOTTED.sub("", text)  # "u.s.a." -> "usa", "st. louis" -> "st louis"
+    text = text.replace("'", "")  # "kharkivs'ka" -> "kharkivska"
+    return _drop_article(_SPACES.sub(" ", _NON_WORD.sub(" ", text)).strip())
+
+
+def _drop_article(text: str) -> str:
+    while text.startswith("the ") and len(text) > 4:
+        text = text[4:]
+    return text
+
+
+# Whole-name abbreviations (keys are normalised, so "U.S.A." arrives as "usa").
+ABBREVIATIONS: dict[str, str] = {
+    "us": "united states",
+    "usa": "united states",
+    "uk": "united kingdom",
+    "uae": "united arab emirates",
+    "drc": "democratic republic of the congo",
+    "prc": "china",
+    "nyc": "new york city",
+    "dc": "district of columbia",
+}
+
+# Generic words a writer adds to a name, and the coarse features they point at.
+_ADMIN = frozenset({"admin1", "admin2", "region"})
+GENERIC_SUFFIXES: dict[str, frozenset[str]] = {
+    "province": _ADMIN,
+    "region": _ADMIN,
+    "oblast": _ADMIN,
+    "governorate": _ADMIN,
+    "prefecture": _ADMIN,
+    "district": _ADMIN,
+    "county": frozenset({"admin2", "admin1"}),
+    "state": frozenset({"admin1"}),
+    "republic": frozenset({"country", "admin1"}),
+    "river": frozenset({"river"}),
+    "sea": frozenset({"sea", "ocean", "gulf"}),
+    "mountains": frozenset({"mountain"}),
+    "city": frozenset({"city", "capital"}),
+}
+_GENERIC_PREFIXES: dict[str, str] = {
+    "province of": "province",
+    "region of": "region",
+    "state of": "state",
+    "republic of": "republic",
+    "city of": "city",
+}
+_SAINT = (("st ", "saint "), ("saint ", "st "), ("ste ", "sainte "), ("mt ", "mount "))
+
+
+@dataclass(frozen=True)
+class LookupKey:
+    """One key to try, and the features a generic word in the query asked for (empty: any).
+
+    `abbr_only`: match only names stored as abbreviations ("US" must not find the French village Us).
+    """
+
+    key: str
+    features: frozenset[str] = frozenset()
+    abbr_only: bool = False
+
+
+def lookup_variants(name: str) -> list[LookupKey]:
+    """Keys to try in order, each with the feature hint of any generic word it dropped.
+
+    A name written in capitals ("US", "UK", "NYC") is first looked up among abbreviations,
+    then expanded ("united states"), and only then as an ordinary name ("LIMA" in a headline).
+    """
+    base = normalize(name)
+    if not base:
+        return []
+    out: list[LookupKey] = []
+    if is_abbreviation(name):
+        out.append(LookupKey(base, abbr_only=True))
+        if base.replace(" ", "") in ABBREVIATIONS:
+            out.append(LookupKey(ABBREVIATIONS[base.replace(" ", "")]))
+    out.append(LookupKey(base))
+    stripped = _strip_generic(base)
+    if stripped is not None:
+        out.append(stripped)
+    for short, long in _SAINT:
+        for variant in (out[-1], stripped) if stripped else (out[-1],):
+            if variant.key.startswith(short):
+                out.append(LookupKey(long + variant.key[len(short) :], variant.features))
+    seen: set[tuple[str, bool]] = set()
+    unique = []
+    for variant in out:
+        if (variant.key, variant.abbr_only) not in seen:
+            seen.add((variant.key, variant.abbr_only))
+            unique.append(variant)
+    return unique
+
+
+def lookup_keys(name: str) -> list[str]:
+    """The normalised name first, then fallbacks: 'Aras River' -> ['aras river', 'aras']."""
+    return list(dict.fromkeys(variant.key for variant in lookup_variants(name)))
+
+
+def _strip_generic(key: str) -> LookupKey | None:
+    words = key.split()
+    if len(words) >= 2 and words[-1] in GENERIC_SUFFIXES:
+        return LookupKey(" ".join(words[:-1]), GENERIC_SUFFIXES[words[-1]])
+    for prefix, word in _GENERIC_PREFIXES.items():
+        if key.startswith(prefix + " ") and len(key) > len(prefix) + 1:
+            return LookupKey(key[len(prefix) + 1 :], GENERIC_SUFFIXES[word])
+    return None
+
+
+def is_abbreviation(name: str) -> bool:
+    """'UAE', 'U.S.', 'NY' -> True: short and written in capitals (so 'in' or 'Me' are not)."""
+    if not name.isupper() or " " in name.strip():
+        return False
+    letters = [ch for ch in name if ch.isalpha()]
+    return 2 <= len(letters) <= 5 and all(ch.isascii() for ch in letters)
+
+
+def is_latin(name: str) -> bool:
+    """True if every letter of `name` is Latin script (possibly accented)."""
+    if name.isascii():
+        return any(ch.isalpha() for ch in name)
+    has_letter = False
+    for ch in name:
+        if ch.isalpha():
+            has_letter = True
+            if ord(ch) >= 0x250 and not unicodedata.name(ch, "").startswith("LATIN"):
+                return False
+    return has_letter
