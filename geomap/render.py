@@ -427,7 +427,8 @@ def map_html(
     figure.html.add_child(
         _Raw(f'<script type="application/json" id="geomap-data">{_script_json(data)}</script>')
     )
-    figure.html.add_child(_Raw(f"<script>{_asset_text('map.js')}</script>"))
+    scripts = "\n".join(_asset_text(name) for name in ("controls.js", "map.js"))
+    figure.html.add_child(_Raw(f"<script>{scripts}</script>"))
     fmap.add_child(_Init(fmap, cluster))
     _fix_ids(figure)
     return figure.render()
@@ -438,6 +439,7 @@ def _point_data(point: PlacePoint, reader_dir: str) -> dict[str, object]:
     return {
         "id": place.id,
         "name": place.name,
+        "sub": ", ".join(part for part in (place.admin1, place.country) if part and part != place.name),
         "lat": round(place.lat, 6),
         "lon": round(place.lon, 6),
         "k": kind_group(place),

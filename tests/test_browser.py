@@ -242,3 +242,56 @@ def test_screenshot_is_not_blank(
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     src = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
     assert page.evaluate(PIXEL_VARIETY, src) > 50
+
+
+def test_legend_scale_and_kind_colours(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    kinds = page.eval_on_selector_all(".gm-legend-row", "rows => rows.map(r => r.dataset.kind)")
+    assert kinds == ["country", "region", "city", "physical"]  # only kinds present, fixed order
+    assert "City or town (4)" in page.inner_text(".gm-legend")
+    assert page.query_selector(".leaflet-control-scale") is not None
+    colours = page.evaluate(
+        """kinds => kinds.map(k => getComputedStyle(
+            L.DomUtil.create('div', 'gm-pin gm-kind-' + k, document.body)).backgroundColor)""",
+        ["country", "region", "city", "physical", "other"],
+    )
+    assert len(set(colours)) == 5
+    kind_of = page.evaluate("Object.fromEntries(geomap.markers.map(m => [m.gmPoint.id, m.gmPoint.k]))")
+    assert (kind_of[PARIS.id], kind_of["gn:3"], kind_of["gn:4"], kind_of[TWIN_B.id]) == (
+        "city",
+        "country",
+        "physical",
+        "region",
+    )
+    pin = page.query_selector(f'.gm-pin[title="{SPRINGFIELD.name}"]')
+    assert "gm-kind-city" in pin.get_attribute("class")
+    sizes = page.evaluate("geomap.markers.map(m => [m.gmPoint.a, m.options.icon.options.iconSize[0]])")
+    by_articles = dict(sorted(sizes))
+    assert by_articles[3] > by_articles[1]  # Paris (3 articles) is drawn larger
+
+
+def test_search_finds_places_and_opens_them(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.fill(".gm-search-input", "lyo")
+    items = page.query_selector_all(".gm-search-item")
+    assert [i.get_attribute("data-place") for i in items] == [LYON.id]
+    page.fill(".gm-search-input", "rhone")  # accents folded
+    assert page.inner_text(".gm-search-item strong") == "Rhône"
+    page.fill(".gm-search-input", "ari")  # substring
+    assert page.get_attribute(".gm-search-item", "data-place") == PARIS.id
+    page.click(".gm-search-item")
+    page.wait_for_selector(f'.leaflet-popup-content .gm-popup[data-place="{PARIS.id}"]')
+    page.fill(".gm-search-input", "zzz")
+    assert page.inner_text(".gm-search-results") == "No place found"
+    page.fill(".gm-search-input", "twin")
+    page.press(".gm-search-input", "Enter")
+    page.wait_for_selector('.leaflet-popup-content .gm-popup[data-place^="gn:"] h3:text-matches("Twin")')
+
+
+def test_fullscreen_button(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-fullscreen-button")
+    page.wait_for_function("document.fullscreenElement !== null")
+    page.click(".gm-fullscreen-button")
+    page.wait_for_function("document.fullscreenElement === null")
+    assert watched.errors == []

@@ -73,6 +73,7 @@
     map.addLayer(cluster);
     map.attributionControl.addAttribution(data.attribution);
     titleControl(data, markers.length).addTo(map);
+    var controls = window.geomapControls;
 
     var state = { map: map, cluster: cluster, markers: markers, byId: byId, data: data, ready: false };
     state.open = function (id) {
@@ -86,6 +87,9 @@
       cluster.zoomToShowLayer(marker, function () { marker.openPopup(); });
       return true;
     };
+    controls.fullscreen().addTo(map);
+    controls.search(data.points, state.open).addTo(map);
+    controls.legend(data.points).addTo(map);
     map.on("popupopen", function (e) {
       var src = e.popup._source;
       if (src && src.gmPoint) { setHash(src.gmPoint.id); }
