@@ -1,0 +1,264 @@
+"""The geopy-facing side: an offline geocoder over the gazetteer, and rate-limited online providers.
+
+`OfflineGeocoder` honours geopy's contract (`geocode`/`reverse` return None, a `Location` or a
+list), so code written for geopy providers works with it. `place_to_location` and
+`location_to_place` are the pure conversions between geopy's `Location` and geomap's `Place`;
+geopy objects do not travel further than this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, TypeAlias
+
+from geopy.exc import ConfigurationError, GeocoderNotFound, GeopyError
+from geopy.extra.rate_limiter import RateLimiter
+from geopy.geocoders import get_geocoder_for_service
+from geopy.location import Location
+from geopy.point import Point
+
+from geomap.errors import GeocoderError, UsageError
+from geomap.gazetteer import Gazetteer
+from geomap.models import Candidate, Place
+
+GeocodeResult: TypeAlias = Location | list[Location] | None
+DEFAULT_USER_AGENT = "geomap/0.1 (offline-first article mapper)"
+_SCOPE_FEATURES = ("country", "admin1")
+_WIDE = 2000  # candidates fetched per name before qualifiers filter them
+
+_PLACE_FIELDS = tuple(f.name for f in dataclasses.fields(Place))
+
+
+def place_to_location(place: Place) -> Location:
+    """A geopy `Location` for a place; `.raw` holds the Place's fields as a dict."""
+    return Location(place.label, (place.lat, place.lon), dataclasses.asdict(place))
+
+
+def location_to_place(location: Location, source: str) -> Place:
+    """The Place an online provider's `Location` describes (Nominatim, Photon, or a geomap Location)."""
+    raw: Mapping[str, Any] = location.raw if isinstance(location.raw, Mapping) else {}
+    if all(name in raw for name in ("id", "name", "lat", "lon", "feature")):
+        return Place(**{name: raw[name] for name in _PLACE_FIELDS if name in raw})
+    props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else None
+    if props is not None:
+        return _photon_place(location, props, source)
+    return _nominatim_place(location, raw, source)
+
+
+_OSM_FEATURES = {
+    "country": "country", "state": "admin1", "province": "admin1", "region": "region",
+    "state_district": "admin2", "county": "admin2", "city": "city", "town": "city", "village": "city",
+    "hamlet": "city", "municipality": "city", "suburb": "city", "continent": "continent", "sea": "sea",
+    "ocean": "ocean", "bay": "bay", "strait": "strait", "river": "river", "lake": "lake", "water": "lake",
+    "peak": "mountain", "mountain_range": "mountain", "island": "island", "archipelago": "island",
+    "peninsula": "peninsula",
+}  # fmt: skip
+
+
+def _nominatim_place(location: Location, raw: Mapping[str, Any], source: str) -> Place:
+    address = raw.get("address") if isinstance(raw.get("address"), Mapping) else {}
+    assert isinstance(address, Mapping)
+    extratags = raw.get("extratags") if isinstance(raw.get("extratags"), Mapping) else {}
+    assert isinstance(extratags, Mapping)
+    kind = str(raw.get("addresstype") or raw.get("type") or "")
+    feature = _OSM_FEATURES.get(kind, kind or "other")
+    if feature == "city" and str(extratags.get("capital", "")) in ("yes", "2"):
+        feature = "capital"
+    osm_type, osm_id = str(raw.get("osm_type") or ""), raw.get("osm_id")
+    if osm_id is not None:
+        place_id = f"{source}:{osm_type[:1].upper()}{osm_id}"
+    elif raw.get("place_id") is not None:
+        place_id = f"{source}:{raw['place_id']}"
+    else:
+        place_id = f"{source}:{location.latitude:.5f},{location.longitude:.5f}"
+    return Place(
+        id=place_id,
+        name=str(raw.get("name") or location.address.split(",")[0]).strip(),
+        lat=location.latitude,
+        lon=location.longitude,
+        feature=feature,
+        country_code=str(address.get("country_code", "")).upper(),
+        country=str(address.get("country", "")),
+        admin1=str(address.get("state") or address.get("province") or address.get("region") or ""),
+        population=_int(extratags.get("population")),
+        source=source,
+    )
+
+
+def _photon_place(location: Location, props: Mapping[str, Any], source: str) -> Place:
+    kind = str(props.get("type") or props.get("osm_value") or "")
+    osm_type, osm_id = str(props.get("osm_type") or ""), props.get("osm_id")
+    return Place(
+        id=f"{source}:{osm_type[:1].upper()}{osm_id}"
+        if osm_id is not None
+        else f"{source}:{location.address}",
+        name=str(props.get("name") or location.address.split(",")[0]).strip(),
+        lat=location.latitude,
+        lon=location.longitude,
+        feature=_OSM_FEATURES.get(kind, kind or "other"),
+        country_code=str(props.get("countrycode", "")).upper(),
+        country=str(props.get("country", "")),
+        admin1=str(props.get("state", "")),
+        source=source,
+    )
+
+
+def _int(value: object) -> int:
+    try:
+        return int(str(value).replace(",", "").split(".")[0])
+    except (TypeError, ValueError):
+        return 0
+
+
+class OfflineGeocoder:
+    """geopy-compatible geocoder answering from the embedded gazetteer; never touches the network.
+
+    "Lima, Ohio" / "Lima, Peru" / "Yonkers, New York, United States": the text after the last
+    comma is a qualifier (a country or admin-1 name, abbreviation or ISO code) that filters the
+    places named before it. A qualifier that names no country or admin-1 region is ignored.
+    """
+
+    def __init__(self, gazetteer: Gazetteer) -> None:
+        self.gazetteer = gazetteer
+
+    def geocode(
+        self,
+        query: str,
+        *,
+        exactly_one: bool = True,
+        country_codes: str | Sequence[str] | None = None,
+        limit: int | None = None,
+        **kwargs: object,  # geopy options such as timeout= have no meaning offline
+    ) -> GeocodeResult:
+        if not isinstance(query, str):
+            raise UsageError("the offline geocoder takes a text query such as 'Lima, Peru'")
+        places = self.places(query, country_codes=country_codes)
+        return _result([place_to_location(p) for p in places], exactly_one, limit)
+
+    def reverse(self, query: object, *, exactly_one: bool = True, **kwargs: object) -> GeocodeResult:
+        """The nearest populated place to "lat, lon", a (lat, lon) pair or a geopy Point."""
+        try:
+            point = Point(query)  # type: ignore[arg-type]
+        except (TypeError, ValueError) as err:
+            raise UsageError(f"not a coordinate pair: {query!r}") from err
+        place = self.gazetteer.reverse(point.latitude, point.longitude)
+        return _result([place_to_location(place)] if place else [], exactly_one, None)
+
+    def places(self, query: str, *, country_codes: str | Sequence[str] | None = None) -> list[Place]:
+        """The places `query` may mean, best first (what `geocode` returns, as Places)."""
+        countries = _codes(country_codes)
+        return [c.place for c in self._resolve(query.strip(), countries)]
+
+    def _resolve(self, query: str, countries: frozenset[str] | None) -> list[Candidate]:
+        name, comma, qualifier = query.rpartition(",")
+        if not comma or not name.strip():
+            return self._named(query.strip(" ,"), countries)
+        named = self._scope(qualifier.strip())
+        scope = [p for p in named if countries is None or p.country_code in countries]
+        if scope:
+            inner = frozenset(p.country_code for p in scope)
+            return [c for c in self._resolve(name.strip(), inner) if _within(c.place, scope)]
+        if named:  # a real country or region, but outside `country_codes`
+            return []
+        return self._named(query, countries) or self._resolve(name.strip(), countries)
+
+    def _named(self, name: str, countries: frozenset[str] | None) -> list[Candidate]:
+        if countries is None:
+            return self.gazetteer.candidates(name)
+        if len(countries) == 1:
+            return self.gazetteer.candidates(name, country_code=next(iter(countries)), limit=_WIDE)
+        return [c for c in self.gazetteer.candidates(name, limit=_WIDE) if c.place.country_code in countries]
+
+    def _scope(self, qualifier: str) -> list[Place]:
+        """Countries and admin-1 regions a qualifier may name ('Ohio', 'OH', 'Peru', 'PE')."""
+        scope: list[Place] = []
+        if len(qualifier) == 2 and qualifier.isalpha() and qualifier.isupper():
+            country = self.gazetteer.country(qualifier)
+            scope += [country] if country else []
+        scope += [c.place for c in self.gazetteer.candidates(qualifier) if c.place.feature in _SCOPE_FEATURES]
+        return [p for p in scope if p.country_code]
+
+
+def _within(place: Place, scope: Iterable[Place]) -> bool:
+    for region in scope:
+        if place.country_code != region.country_code:
+            continue
+        if region.feature == "country" or (place.admin1_code and place.admin1_code == region.admin1_code):
+            return True
+    return False
+
+
+def _codes(country_codes: str | Sequence[str] | None) -> frozenset[str] | None:
+    if not country_codes:
+        return None
+    items = [country_codes] if isinstance(country_codes, str) else list(country_codes)
+    return frozenset(code.strip().upper() for item in items for code in item.split(",") if code.strip())
+
+
+def _result(locations: list[Location], exactly_one: bool, limit: int | None) -> GeocodeResult:
+    if not locations:
+        return None
+    if exactly_one:
+        return locations[0]
+    return locations[:limit] if limit else locations
+
+
+class OnlineGeocoder:
+    """A geopy provider behind a RateLimiter; failures raise GeocoderError, "not found" returns None."""
+
+    def __init__(self, service: str, geocode: Callable[..., Any], reverse: Callable[..., Any] | None) -> None:
+        self.service = service
+        self._geocode = geocode
+        self._reverse = reverse
+
+    def geocode(self, query: str, *, exactly_one: bool = True, **kwargs: object) -> GeocodeResult:
+        return self._call(self._geocode, query, exactly_one=exactly_one, **kwargs)
+
+    def reverse(self, query: object, *, exactly_one: bool = True, **kwargs: object) -> GeocodeResult:
+        if self._reverse is None:
+            raise UsageError(f"the {self.service} geocoder cannot reverse-geocode")
+        return self._call(self._reverse, query, exactly_one=exactly_one, **kwargs)
+
+    def _call(self, func: Callable[..., Any], query: object, **kwargs: object) -> GeocodeResult:
+        try:
+            return func(query, **kwargs)  # type: ignore[no-any-return]
+        except GeopyError as err:
+            raise GeocoderError(f"{self.service} geocoder failed: {err}") from err
+
+    def place(self, query: str, **kwargs: object) -> Place | None:
+        """The best Place for `query`, or None when the service found nothing."""
+        location = self.geocode(query, exactly_one=True, **kwargs)
+        return location_to_place(location, self.service) if isinstance(location, Location) else None
+
+
+def online_geocoder(
+    service: str,
+    *,
+    min_delay_seconds: float = 1.0,
+    max_retries: int = 2,
+    error_wait_seconds: float = 5.0,
+    **options: Any,
+) -> OnlineGeocoder:
+    """A rate-limited geopy provider by name ('nominatim', 'photon', ...); options go to its constructor."""
+    try:
+        provider_class = get_geocoder_for_service(service)
+    except GeocoderNotFound as err:
+        raise UsageError(f"unknown geocoding service {service!r} (try 'nominatim' or 'photon')") from err
+    options.setdefault("user_agent", DEFAULT_USER_AGENT)
+    try:
+        provider = provider_class(**options)
+    except (TypeError, ValueError, ConfigurationError) as err:
+        raise UsageError(f"cannot configure the {service} geocoder: {err}") from err
+
+    def limited(func: Callable[..., Any]) -> Callable[..., Any]:
+        return RateLimiter(
+            func,
+            min_delay_seconds=min_delay_seconds,
+            max_retries=max_retries,
+            error_wait_seconds=error_wait_seconds,
+            swallow_exceptions=False,
+        )
+
+    reverse = getattr(provider, "reverse", None)
+    return OnlineGeocoder(service, limited(provider.geocode), limited(reverse) if reverse else None)
