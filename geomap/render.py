@@ -18,6 +18,7 @@ import base64
 import hashlib
 import html
 import json
+import math
 import os
 import re
 import tempfile
@@ -411,13 +412,20 @@ def map_html(
     reader_dir: str = ARTICLES_DIR,
 ) -> str:
     """The map page as one HTML string (byte-stable for the same input)."""
-    fmap = folium.Map(location=None, tiles=None, control_scale=True, world_copy_jump=True)
+    fmap = folium.Map(
+        location=None, tiles=None, control_scale=True, world_copy_jump=True, font_size="0.875rem"
+    )
     figure = fmap.get_root()
     assert isinstance(figure, branca.element.Figure)
     figure.title = _esc(title)
     folium.TileLayer("OpenStreetMap", name="OpenStreetMap").add_to(fmap)
-    cluster = folium.plugins.MarkerCluster(name="Places", control=False, chunked_loading=True)
+    folium.FeatureGroup(name="Plain background (no tiles)", overlay=False, show=False).add_to(fmap)
+    cluster = folium.plugins.MarkerCluster(name="Places", chunked_loading=True)
     cluster.add_to(fmap)
+    heat = _heat_layer(points)
+    if heat is not None:
+        heat.add_to(fmap)
+    folium.LayerControl(collapsed=True).add_to(fmap)
     _use_assets(fmap, cluster, figure, cdn=cdn)
     data = {
         "title": title,
@@ -427,9 +435,11 @@ def map_html(
     figure.html.add_child(
         _Raw(f'<script type="application/json" id="geomap-data">{_script_json(data)}</script>')
     )
-    scripts = "\n".join(_asset_text(name) for name in ("controls.js", "map.js"))
-    figure.html.add_child(_Raw(f"<script>{scripts}</script>"))
-    fmap.add_child(_Init(fmap, cluster))
+    scripts = [_asset_text("controls.js"), _asset_text("map.js")]
+    if heat is not None:  # folium ships this plugin; inline it (in the body, after Leaflet in both modes)
+        scripts.append(_folium_heat_js())
+    figure.html.add_child(_Raw("<script>" + "\n".join(scripts) + "</script>"))
+    fmap.add_child(_Init(fmap, cluster, heat))
     _fix_ids(figure)
     return figure.render()
 
@@ -447,6 +457,16 @@ def _point_data(point: PlacePoint, reader_dir: str) -> dict[str, object]:
         "m": point.mentions,
         "html": popup_html(point, reader_dir=reader_dir),
     }
+
+
+def _heat_layer(points: Sequence[PlacePoint]) -> folium.plugins.HeatMap | None:
+    """A heat map of mentions (log-weighted, so one huge story does not hide the rest); off at first."""
+    if not points:
+        return None
+    data = [[p.place.lat, p.place.lon, round(math.log1p(p.mentions), 3)] for p in points]
+    heat = folium.plugins.HeatMap(data, name="Heat map (mentions)", show=False, radius=22, blur=18)
+    heat.default_js = []
+    return heat
 
 
 def _script_json(data: object) -> str:
@@ -471,15 +491,19 @@ class _Init(branca.element.MacroElement):
 
     _template = Template(
         "{% macro script(this, kwargs) %}"
-        "geomapInit({{ this.map.get_name() }}, {{ this.cluster.get_name() }});"
+        "geomapInit({{ this.map.get_name() }}, {{ this.cluster.get_name() }}, "
+        "{{ this.heat.get_name() if this.heat else 'null' }});"
         "{% endmacro %}"
     )
 
-    def __init__(self, fmap: folium.Map, cluster: folium.plugins.MarkerCluster) -> None:
+    def __init__(
+        self, fmap: folium.Map, cluster: folium.plugins.MarkerCluster, heat: folium.plugins.HeatMap | None
+    ) -> None:
         super().__init__()
         self._name = "GeomapInit"
         self.map = fmap
         self.cluster = cluster
+        self.heat = heat
 
 
 def _use_assets(
@@ -524,6 +548,12 @@ def _inline_leaflet() -> str:
     css += _read(cluster / "MarkerCluster.css") + _read(cluster / "MarkerCluster.Default.css")
     js = _read(leaflet / "leaflet.js") + "\n" + _read(cluster / "leaflet.markercluster.js")
     return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+@cache
+def _folium_heat_js() -> str:
+    """Leaflet.heat as shipped inside the folium package (folium links it from a CDN by default)."""
+    return _read(Path(str(resources.files("folium").joinpath("templates", "leaflet_heat.min.js"))))
 
 
 def _read(path: Path) -> str:

@@ -354,6 +354,7 @@ def test_map_is_self_contained(written: tuple[MapOutput, str]) -> None:
     for dropped in ("jquery", "bootstrap", "awesome-markers", "font-awesome", "fontawesome"):
         assert dropped not in text.lower()
     assert "L.markerClusterGroup" in text and "Leaflet 1.9.3" in text
+    assert "L.heatLayer(" in text and "simpleheat" in text  # folium's own copy of Leaflet.heat, inlined
     assert "url(images/" not in text and "data:image/png;base64," in text
     assert "sourceMappingURL" not in text
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in text
@@ -423,7 +424,9 @@ def test_undrawable_places_are_counted_but_not_drawn(tmp_path: Path) -> None:
 def test_empty_input_still_writes_a_map(tmp_path: Path) -> None:
     output = write_map([], tmp_path / "map.html")
     assert (output.places, output.points, output.article_paths) == (0, 0, ())
-    assert data_of(output.map_path.read_text(encoding="utf-8"))["points"] == []
+    text = output.map_path.read_text(encoding="utf-8")
+    assert data_of(text)["points"] == []
+    assert "L.heatLayer(" not in text
 
 
 def test_atomic_write_replaces_and_cleans_up(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@
     return control;
   }
 
-  window.geomapInit = function (map, cluster) {
+  window.geomapInit = function (map, cluster, heat) {
     var data = JSON.parse(document.getElementById("geomap-data").textContent);
     var markers = data.points.map(makeMarker);
     var byId = Object.create(null);
@@ -75,7 +75,7 @@
     titleControl(data, markers.length).addTo(map);
     var controls = window.geomapControls;
 
-    var state = { map: map, cluster: cluster, markers: markers, byId: byId, data: data, ready: false };
+    var state = { map: map, cluster: cluster, heat: heat, markers: markers, byId: byId, data: data, ready: false };
     state.open = function (id) {
       var marker = byId[id];
       if (!marker) { return false; }
