@@ -45,6 +45,7 @@ MAX_POPUP_ARTICLES = 10
 LOW_CONFIDENCE = 0.5  # a resolution scoring below this shows its score and runner-up places
 SNIPPET_CONTEXT = 150  # characters kept either side of a mention when a sentence is long
 KIND_GROUPS = ("country", "region", "city", "physical", "other")
+MAX_ARTICLE_TOGGLES = 30  # up to this many articles the filter lists each article, else each source
 
 _CDN_JS = (
     ("leaflet", "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js"),
@@ -427,10 +428,16 @@ def map_html(
         heat.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     _use_assets(fmap, cluster, figure, cdn=cdn)
+    articles = _mapped_articles(points)
+    position = {article.id: i for i, article in enumerate(articles)}
+    mode, groups, group_of = _filter_groups(articles)
     data = {
         "title": title,
         "attribution": _esc(attribution),
-        "points": [_point_data(p, reader_dir) for p in points],
+        "points": [_point_data(p, reader_dir, position) for p in points],
+        "articles": [{"g": g, "d": iso_date(a.date)} for a, g in zip(articles, group_of, strict=True)],
+        "groups": groups,
+        "groupMode": mode,
     }
     figure.html.add_child(
         _Raw(f'<script type="application/json" id="geomap-data">{_script_json(data)}</script>')
@@ -444,7 +451,45 @@ def map_html(
     return figure.render()
 
 
-def _point_data(point: PlacePoint, reader_dir: str) -> dict[str, object]:
+def _mapped_articles(points: Sequence[PlacePoint]) -> list[Article]:
+    """The articles behind the points, oldest first (undated last), then by title."""
+    found: dict[str, Article] = {}
+    for point in points:
+        for ref in point.articles:
+            found.setdefault(ref.article.id, ref.article)
+    return sorted(found.values(), key=lambda a: (iso_date(a.date) or "9999", _title(a).casefold(), a.id))
+
+
+def _filter_groups(articles: Sequence[Article]) -> tuple[str, list[str], list[int]]:
+    """Filter toggles: one per article when few, else one per source. Returns (mode, labels, index)."""
+    if len(articles) <= MAX_ARTICLE_TOGGLES:
+        return "article", [_title(a) for a in articles], list(range(len(articles)))
+    names = [_source_name(a) for a in articles]
+    labels = sorted(set(names), key=lambda name: (name.casefold(), name))
+    index = {label: i for i, label in enumerate(labels)}
+    return "source", labels, [index[name] for name in names]
+
+
+def _source_name(article: Article) -> str:
+    """The site, else the source file's name without a ':line' suffix."""
+    if article.site:
+        return article.site
+    name = re.sub(r":\d+$", "", PurePath(article.source).name) if article.source else ""
+    return name or "unknown source"
+
+
+def iso_date(value: str | None) -> str:
+    """'YYYY-MM-DD' from an ISO date or date-time ('2024-03', '2024' are padded), else ''."""
+    match = re.match(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?![\d])", (value or "").strip())
+    if not match:
+        return ""
+    year, month, day = match.group(1), match.group(2) or "01", match.group(3) or "01"
+    if not ("01" <= month <= "12" and "01" <= day <= "31"):
+        return ""
+    return f"{year}-{month}-{day}"
+
+
+def _point_data(point: PlacePoint, reader_dir: str, position: dict[str, int]) -> dict[str, object]:
     place = point.place
     return {
         "id": place.id,
@@ -456,6 +501,7 @@ def _point_data(point: PlacePoint, reader_dir: str) -> dict[str, object]:
         "a": len(point.articles),
         "m": point.mentions,
         "html": popup_html(point, reader_dir=reader_dir),
+        "arts": [position[ref.article.id] for ref in point.articles],
     }
 
 

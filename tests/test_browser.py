@@ -18,7 +18,17 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, ElementHandle, Page, Route, sync_playwright
 
 from geomap.render import MapOutput, reader_filename, write_map
-from tests.test_render import ALL_PLACES, LYON, PARIS, SPRINGFIELD, TWIN_A, TWIN_B, XSS_TITLE, sample_results
+from tests.test_render import (
+    ALL_PLACES,
+    LYON,
+    PARIS,
+    RHONE,
+    SPRINGFIELD,
+    TWIN_A,
+    TWIN_B,
+    XSS_TITLE,
+    sample_results,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -320,3 +330,33 @@ def test_layer_control_toggles_heat_map_places_and_tiles(watched: Watched, site:
     page.click("label:has-text('Plain background')")
     page.wait_for_function("document.querySelectorAll('.leaflet-tile-container img').length === 0")
     assert watched.foreign == [] and watched.errors == []
+
+
+def shown_ids(page: Page) -> list[str]:
+    return sorted(page.evaluate("geomap.cluster.getLayers().map(m => m.gmPoint.id)"))
+
+
+def test_filter_by_article_and_date(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-filter summary")
+    page.uncheck("label.gm-group:has-text('Floods in Paris') input")
+    # France and the Rhône are only in the floods article; Paris is in others too
+    assert shown_ids(page) == sorted(p.id for p in ALL_PLACES if p.id not in ("gn:3", "gn:4"))
+    assert page.inner_text(".gm-title .gm-sub") == "5 of 7 places"
+    assert page.evaluate("geomap.heat._latlngs.length") == 5
+    page.click(".gm-all-none button:has-text('None')")
+    assert shown_ids(page) == []
+    page.click(".gm-all-none button:has-text('All')")
+    assert shown_ids(page) == sorted(p.id for p in ALL_PLACES)
+    page.fill(".gm-date-from", "2024-04-01")  # after the floods article; undated ones stay
+    page.dispatch_event(".gm-date-from", "change")
+    assert len(shown_ids(page)) == 5
+    page.fill(".gm-date-from", "2024-02-01")
+    page.fill(".gm-date-to", "2024-03-01")
+    page.dispatch_event(".gm-date-to", "change")
+    assert len(shown_ids(page)) == 7
+    # opening a place that the filter hides clears the filter first
+    page.click(".gm-all-none button:has-text('None')")
+    open_popup(page, RHONE.id)
+    assert len(shown_ids(page)) == 7
+    assert watched.errors == []

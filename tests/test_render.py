@@ -16,6 +16,7 @@ from geomap.render import (
     MapOutput,
     aggregate,
     atomic_write,
+    iso_date,
     marked_resolutions,
     popup_html,
     reader_filename,
@@ -439,3 +440,45 @@ def test_atomic_write_replaces_and_cleans_up(tmp_path: Path) -> None:
     with pytest.raises(OSError):
         atomic_write(blocker, "x")  # os.replace cannot overwrite a non-empty directory
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.html", "f.html"]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-03-01", "2024-03-01"),
+        ("2024-03-01T10:00:00Z", "2024-03-01"),
+        ("2024-03", "2024-03-01"),
+        ("2024", "2024-01-01"),
+        (" 2024-12-31 ", "2024-12-31"),
+        ("2024-13-01", ""),
+        ("20240301", ""),
+        ("March 2024", ""),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_iso_date(value: str | None, expected: str) -> None:
+    assert iso_date(value) == expected
+
+
+def test_filter_data_lists_articles_or_sources(tmp_path: Path) -> None:
+    data = data_of(
+        write_map(sample_results(), tmp_path / "a" / "map.html").map_path.read_text(encoding="utf-8")
+    )
+    assert data["groupMode"] == "article"
+    assert data["groups"][0] == "Floods in Paris"  # dated first
+    assert [a["d"] for a in data["articles"]] == ["2024-03-01", "", "", ""]
+    paris = next(p for p in data["points"] if p["id"] == PARIS.id)
+    assert sorted(data["groups"][data["articles"][i]["g"]] for i in paris["arts"]) == sorted(
+        [XSS_TITLE, "Floods in Paris", "Trade deal"]
+    )
+    many = [
+        make_result(
+            f"n{i}", "Lyon.", [("Lyon", LYON)], source=f"/x/feed{i % 3}.jsonl:{i}", site="S" if i == 0 else ""
+        )
+        for i in range(40)
+    ]
+    data = data_of(write_map(many, tmp_path / "b" / "map.html").map_path.read_text(encoding="utf-8"))
+    assert data["groupMode"] == "source"
+    assert data["groups"] == ["feed0.jsonl", "feed1.jsonl", "feed2.jsonl", "S"]
+    assert len(data["articles"]) == 40

@@ -109,7 +109,72 @@
     });
   }
 
+  /* Filter panel: one checkbox per group (article or source) and, when articles have dates, a date
+     range. Calls onChange({groups: [bool], from: "YYYY-MM-DD" | "", to: ...}). */
+  function filterPanel(data, onChange) {
+    var groups = data.groups, articles = data.articles;
+    var counts = groups.map(function () { return 0; });
+    var dates = [];
+    articles.forEach(function (a) { counts[a.g] += 1; if (a.d) { dates.push(a.d); } });
+    dates.sort();
+    var boxes = [], from = null, to = null;
+    var fire = function () {
+      onChange({
+        groups: boxes.map(function (b) { return b.checked; }),
+        from: from ? from.value : "", to: to ? to.value : ""
+      });
+    };
+    var control = boxControl("topright", function (box) {
+      box.className += " gm-filter";
+      var details = el("details", "", box);
+      el("summary", "", details, "Filter articles");
+      if (dates.length) {
+        var range = el("div", "gm-dates", details);
+        el("span", "", range, "From ");
+        from = el("input", "gm-date-from", range);
+        el("span", "", range, " to ");
+        to = el("input", "gm-date-to", range);
+        [from, to].forEach(function (input) {
+          input.type = "date"; input.min = dates[0]; input.max = dates[dates.length - 1];
+          L.DomEvent.on(input, "change", fire);
+        });
+        el("div", "gm-hint", range, "Undated articles are always shown.");
+      }
+      if (groups.length > 1) {
+        el("div", "gm-hint", details, data.groupMode === "article" ? "Articles" : "Sources");
+        var buttons = el("div", "gm-all-none", details);
+        var list = el("div", "gm-groups", details);
+        groups.forEach(function (label, i) {
+          var row = el("label", "gm-group", list);
+          var box_ = el("input", "", row);
+          box_.type = "checkbox"; box_.checked = true; box_.value = String(i);
+          var count = data.groupMode === "article" ? "" : " (" + counts[i] + ")";
+          el("span", "", row, " " + label + count);
+          row.title = label;
+          L.DomEvent.on(box_, "change", fire);
+          boxes.push(box_);
+        });
+        [["All", true], ["None", false]].forEach(function (pair) {
+          var b = el("button", "gm-button", buttons, pair[0]);
+          b.type = "button";
+          L.DomEvent.on(b, "click", function () {
+            boxes.forEach(function (x) { x.checked = pair[1]; });
+            fire();
+          });
+        });
+      }
+      if (!dates.length && groups.length <= 1) { box.style.display = "none"; }
+    });
+    control.reset = function () {
+      boxes.forEach(function (b) { b.checked = true; });
+      if (from) { from.value = ""; to.value = ""; }
+      fire();
+    };
+    return control;
+  }
+
   window.geomapControls = {
+    filterPanel: filterPanel,
     legend: legend, search: search, fullscreen: fullscreen, searchMatches: searchMatches, el: el,
     boxControl: boxControl
   };

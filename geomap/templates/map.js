@@ -46,18 +46,43 @@
     map.fitBounds(bounds, { padding: [40, 40], maxZoom: 6, animate: false });
   }
 
+  function placesText(shown, total) {
+    var noun = total === 1 ? " place" : " places";
+    return shown === total ? total + noun : shown + " of " + total + noun;
+  }
+
   function titleControl(data, count) {
     var control = L.control({ position: "topright" });
+    var sub = null;
     control.onAdd = function () {
       var box = L.DomUtil.create("div", "gm-box gm-title");
       var heading = L.DomUtil.create("strong", "", box);
       heading.textContent = data.title;
-      var sub = L.DomUtil.create("div", "gm-sub", box);
-      sub.textContent = count + (count === 1 ? " place" : " places");
+      sub = L.DomUtil.create("div", "gm-sub", box);
+      sub.textContent = placesText(count, count);
       L.DomEvent.disableClickPropagation(box);
       return box;
     };
+    control.setShown = function (shown) { sub.textContent = placesText(shown, count); };
     return control;
+  }
+
+  function heatData(markers) {
+    return markers.map(function (m) {
+      return [m.gmPoint.lat, m.gmPoint.lon, Math.log1p(m.gmPoint.m)];
+    });
+  }
+
+  /* Which markers pass the filter: a place stays when any of its articles passes. */
+  function visibleMarkers(markers, articles, filter) {
+    var ok = articles.map(function (a) {
+      if (!filter.groups[a.g] && filter.groups.length) { return false; }
+      if (!a.d) { return true; }
+      return (!filter.from || a.d >= filter.from) && (!filter.to || a.d <= filter.to);
+    });
+    return markers.filter(function (m) {
+      return m.gmPoint.arts.some(function (i) { return ok[i]; });
+    });
   }
 
   window.geomapInit = function (map, cluster, heat) {
@@ -72,13 +97,23 @@
     cluster.addLayers(markers);
     map.addLayer(cluster);
     map.attributionControl.addAttribution(data.attribution);
-    titleControl(data, markers.length).addTo(map);
+    var title = titleControl(data, markers.length).addTo(map);
     var controls = window.geomapControls;
 
     var state = { map: map, cluster: cluster, heat: heat, markers: markers, byId: byId, data: data, ready: false };
+    state.shown = markers;
+    state.applyFilter = function (filter) {
+      state.shown = visibleMarkers(markers, data.articles, filter);
+      cluster.clearLayers();
+      cluster.addLayers(state.shown);
+      if (heat) { heat.setLatLngs(heatData(state.shown)); }
+      title.setShown(state.shown.length);
+    };
+    var filterPanel = controls.filterPanel(data, state.applyFilter).addTo(map);
     state.open = function (id) {
       var marker = byId[id];
       if (!marker) { return false; }
+      if (!cluster.hasLayer(marker)) { filterPanel.reset(); }
       if (cluster._inZoomAnimation) {
         // zoomToShowLayer misses its moveend while the cluster is still animating a zoom
         cluster.once("animationend", function () { state.open(id); });
