@@ -391,3 +391,88 @@ def test_place_is_a_plain_dataclass(gazetteer: Gazetteer) -> None:
     place = first(gazetteer, "Baku").place
     assert isinstance(place, Place)
     assert isinstance(place.lat, float) and isinstance(place.population, int)
+
+
+# --------------------------------------------------------------------------- importing GeoNames dumps
+
+
+def geoname_row(gid: int, name: str, alts: str, lat: float, lon: float, fclass: str, fcode: str, cc: str,
+                admin1: str, population: int) -> str:  # fmt: skip
+    """One line of GeoNames' 19-column geoname table (allCountries.txt, XX.txt, cities500.txt)."""
+    cols = [str(gid), name, name, alts, f"{lat:.5f}", f"{lon:.5f}", fclass, fcode, cc, "", admin1, "", "", "",
+            str(population), "", "120", "Asia/Yerevan", "2024-01-01"]  # fmt: skip
+    return "\t".join(cols) + "\n"
+
+
+@pytest.fixture
+def dumps(tmp_path: Path) -> dict[str, Path]:
+    folder = tmp_path / "dumps"
+    folder.mkdir()
+    files = {
+        "AM.txt": geoname_row(99000001, "Zorblatt", "Zorbo,Zorblattburg,zorbo-translit", 39.51, 46.34, "P",
+                              "PPLA", "AM", "08", 12345)
+        + geoname_row(99000002, "Zorb River", "", 39.6, 46.2, "H", "STM", "AM", "08", 0)
+        + geoname_row(5145215, "Yonkers", "Yonkers City", 40.9312, -73.89875, "P", "PPL", "US", "NY", 211569),
+        "alternateNamesV2.txt": "1\t99000001\tde\tZorbstadt\t\t\t\t\t\t\n"
+        "2\t99000001\tlink\thttps://en.wikipedia.org/wiki/Zorblatt\t\t\t\t\t\t\n"
+        "3\t99000001\tiata\tZRB\t\t\t\t\t\t\n"
+        "4\t99000001\tabbr\tZBT\t\t\t\t\t\t\n"
+        "5\t12345678\ten\tNowhere Known\t\t\t\t\t\t\n",
+        "admin1CodesASCII.txt": "AM.08\tSyunik Province\tSyunik Province\t409314\n",
+        "countryInfo.txt": "# ISO\tISO3\tISO-Numeric\tfips\tCountry\t...\n"
+        "AM\tARM\t051\tAM\tArmenia Republic\tYerevan\t29800\t2968000\tAS\t.am\tAMD\tDram\t374\t######"
+        "\t^(\\d{6})$\thy\t174982\tGE,IR,AZ,TR\t\n",
+    }  # fmt: skip
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return {name: folder / name for name in files}
+
+
+def test_import_adds_places_and_alternate_names(
+    tiny: tuple[Path, GazetteerSources], dumps: dict[str, Path]
+) -> None:
+    cache, sources = tiny
+    with Gazetteer.open(cache, sources=sources) as gaz:
+        old_version = gaz.version
+        assert gaz.candidates("Zorbo") == []
+        count = gaz.import_geonames(
+            [dumps["AM.txt"], dumps["admin1CodesASCII.txt"], dumps["countryInfo.txt"]],
+            alternate_names=dumps["alternateNamesV2.txt"],
+        )
+        assert count == 3 + 1 + 1 + 2  # places, admin1 codes, countries, kept alternate names
+        assert gaz.version != old_version
+        zorbo = first(gaz, "Zorbo")
+        assert (zorbo.place.name, zorbo.name_kind, zorbo.place.feature_code) == ("Zorblatt", "alt", "PPLA")
+        assert zorbo.place.label == "Zorblatt, Syunik Province, Armenia Republic"
+        assert first(gaz, "Zorbstadt").place.id == "gn:99000001"
+        assert first(gaz, "ZBT").name_kind == "abbr"
+        assert not gaz.has_name("ZRB") and not gaz.has_name("zorbo-translit")
+        assert first(gaz, "Zorb River").place.feature == "river"
+        yonkers = first(gaz, "Yonkers").place
+        assert (yonkers.population, yonkers.id) == (211569, "gn:5145215")  # updated, not duplicated
+        assert len(gaz.candidates("Yonkers")) == 1 and gaz.has_name("Yonkers City")
+        assert gaz.reverse(39.51, 46.34) == zorbo.place
+        imports = gaz.info()["imports"]
+        assert isinstance(imports, list) and [row[1] for row in imports][:1] == ["countryInfo.txt"]
+    with Gazetteer.open(cache, sources=sources) as again:  # kept across opens
+        assert again.has_name("Zorbo") and again.version != old_version
+
+
+def test_import_reads_gzip_and_rolls_back_on_bad_input(
+    tiny: tuple[Path, GazetteerSources], dumps: dict[str, Path], tmp_path: Path
+) -> None:
+    import gzip
+
+    cache, sources = tiny
+    packed = tmp_path / "AM.txt.gz"
+    packed.write_bytes(gzip.compress(dumps["AM.txt"].read_bytes()))
+    broken = tmp_path / "XX.txt"
+    broken.write_text(geoname_row(99000009, "Brokenville", "", 1.0, 1.0, "P", "PPL", "XX", "", 0)
+                      .replace("1.00000", "north"), encoding="utf-8")  # fmt: skip
+    with Gazetteer.open(cache, sources=sources) as gaz:
+        version = gaz.version
+        with pytest.raises(GazetteerError):
+            gaz.import_geonames([packed, broken])
+        assert not gaz.has_name("Zorblatt") and gaz.version == version  # nothing half-imported
+        assert gaz.import_geonames([packed]) == 3
+        assert gaz.has_name("Zorbo")
