@@ -15,8 +15,10 @@ makes no network request except for map tiles (`cdn=True` links them from a CDN 
 from __future__ import annotations
 
 import base64
+import csv
 import hashlib
 import html
+import io
 import json
 import math
 import os
@@ -616,6 +618,127 @@ def _inline_images(css: str, base: Path) -> str:
         return f'url("data:image/png;base64,{encoded}")'
 
     return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+
+
+# --- data exports -----------------------------------------------------------------------------
+
+
+def write_geojson(results: Sequence[ArticleResult], path: Path) -> int:
+    """A GeoJSON FeatureCollection, one Point per place (as on the map). Returns the feature count."""
+    features = [_feature(p) for p in aggregate(results) if drawable(p.place)]
+    collection = {"type": "FeatureCollection", "attribution": DEFAULT_ATTRIBUTION, "features": features}
+    text = json.dumps(collection, ensure_ascii=False, indent=1, allow_nan=False)
+    atomic_write(Path(path), text + "\n")
+    return len(features)
+
+
+def _feature(point: PlacePoint) -> dict[str, object]:
+    place = point.place
+    articles = [
+        {
+            "id": ref.article.id,
+            "title": ref.article.title,
+            "url": ref.article.url,
+            "date": ref.article.date,
+            "mentions": ref.mentions,
+        }
+        for ref in point.articles
+    ]
+    return {
+        "type": "Feature",
+        "id": place.id,
+        "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+        "properties": {
+            "id": place.id,
+            "name": place.name,
+            "feature": place.feature,
+            "feature_code": place.feature_code,
+            "country": place.country,
+            "country_code": place.country_code,
+            "admin1": place.admin1,
+            "source": place.source,
+            "articles": len(point.articles),
+            "mentions": point.mentions,
+            "min_score": round(point.weakest.score, 4),
+            "article_list": articles,
+        },
+    }
+
+
+CSV_COLUMNS = (
+    "article_id",
+    "article_title",
+    "article_url",
+    "article_date",
+    "article_source",
+    "mention",
+    "start",
+    "end",
+    "label",
+    "mention_kind",
+    "sentence",
+    "place_id",
+    "place_name",
+    "feature",
+    "admin1",
+    "country",
+    "country_code",
+    "lat",
+    "lon",
+    "score",
+    "alternatives",
+    "reason",
+)
+
+
+def write_csv(results: Sequence[ArticleResult], path: Path) -> int:
+    """One row per mention, resolved or not, in text order. Returns the row count.
+
+    Text from articles that a spreadsheet would run as a formula (starting with = + - @) gets a
+    leading apostrophe."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    rows = 0
+    for result in unique_results(results):
+        for res in sorted(result.resolutions, key=lambda r: (r.mention.start, r.mention.end)):
+            writer.writerow(_csv_row(result.article, res))
+            rows += 1
+    atomic_write(Path(path), buffer.getvalue())
+    return rows
+
+
+def _csv_row(article: Article, res: Resolution) -> list[object]:
+    m, place = res.mention, res.place
+    where: list[object] = ["", "", "", "", "", "", "", ""]
+    if place is not None:
+        where = [
+            place.id,
+            place.name,
+            place.feature,
+            place.admin1,
+            place.country,
+            place.country_code,
+            place.lat,
+            place.lon,
+        ]
+    texts = [article.id, article.title, article.url or "", article.date or "", article.source, m.text]
+    return [
+        *map(_cell, texts),
+        m.start,
+        m.end,
+        m.label,
+        m.kind,
+        _cell(m.sentence),
+        *where,
+        round(res.score, 4),
+        ";".join(alt.id for alt in res.alternatives),
+        res.reason,
+    ]
+
+
+def _cell(text: str) -> str:
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- writing ----------------------------------------------------------------------------------

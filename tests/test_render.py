@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import re
@@ -12,6 +13,7 @@ import pytest
 
 from geomap.models import Article, ArticleResult, Mention, Place, Resolution
 from geomap.render import (
+    CSV_COLUMNS,
     DEFAULT_ATTRIBUTION,
     MapOutput,
     aggregate,
@@ -23,6 +25,8 @@ from geomap.render import (
     reader_html,
     safe_url,
     sentence_html,
+    write_csv,
+    write_geojson,
     write_map,
 )
 
@@ -482,3 +486,53 @@ def test_filter_data_lists_articles_or_sources(tmp_path: Path) -> None:
     assert data["groupMode"] == "source"
     assert data["groups"] == ["feed0.jsonl", "feed1.jsonl", "feed2.jsonl", "S"]
     assert len(data["articles"]) == 40
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def test_write_geojson_one_feature_per_drawable_place(tmp_path: Path) -> None:
+    nowhere = make_place(50, "Nowhere", math.nan, 0.0)
+    results = [*sample_results(), make_result("n", "Nowhere.", [("Nowhere", nowhere)])]
+    path = tmp_path / "places.geojson"
+    assert write_geojson(results, path) == len(ALL_PLACES)
+    collection = json.loads(path.read_text(encoding="utf-8"))
+    assert collection["type"] == "FeatureCollection"
+    by_id = {f["id"]: f for f in collection["features"]}
+    assert set(by_id) == {p.id for p in ALL_PLACES}
+    paris = by_id[PARIS.id]
+    assert paris["geometry"] == {"type": "Point", "coordinates": [PARIS.lon, PARIS.lat]}
+    props = paris["properties"]
+    assert (props["name"], props["articles"], props["mentions"]) == ("Paris", 3, 4)
+    assert props["article_list"][0] == {
+        "id": "news/floods.txt",
+        "title": "Floods in Paris",
+        "url": "https://example.com/floods",
+        "date": "2024-03-01",
+        "mentions": 2,
+    }
+
+
+def test_write_csv_one_row_per_mention(tmp_path: Path) -> None:
+    path = tmp_path / "mentions.csv"
+    results = sample_results()
+    formula = make_result("f", "=HYPERLINK(1) Lyon", [("Lyon", LYON)], title="=cmd|' /C calc'!A0")
+    count = write_csv([*results, formula], path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert count == len(rows) == sum(len(r.resolutions) for r in results) + 1
+    assert list(rows[0]) == list(CSV_COLUMNS)
+    first = rows[0]
+    assert (first["article_id"], first["mention"], first["start"], first["place_id"]) == (
+        "news/floods.txt",
+        "Paris",
+        "15",
+        PARIS.id,
+    )
+    assert float(first["lat"]) == PARIS.lat and first["score"] == "0.9"
+    atlantis = next(r for r in rows if r["mention"] == "Atlantis")
+    assert atlantis["place_id"] == "" and atlantis["lat"] == "" and atlantis["reason"] == "no candidate"
+    assert rows[-1]["article_title"] == "'=cmd|' /C calc'!A0"
+    assert rows[-1]["sentence"].startswith("'=HYPERLINK")
+    xss = next(r for r in rows if r["article_id"] == "news/xss.txt")
+    assert xss["article_title"] == XSS_TITLE  # CSV is data, not HTML: kept verbatim
