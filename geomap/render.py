@@ -441,8 +441,10 @@ def map_html(
         "groups": groups,
         "groupMode": mode,
     }
+    figure.html.add_child(_Raw(_json_script("geomap-data", data)))
+    # Country outlines under the tiles, so the map still shows the world when tiles cannot load.
     figure.html.add_child(
-        _Raw(f'<script type="application/json" id="geomap-data">{_script_json(data)}</script>')
+        _Raw(_json_script("geomap-basemap", json.loads(_asset_text("countries-110m.json"))))
     )
     scripts = [_asset_text("controls.js"), _asset_text("map.js")]
     if heat is not None:  # folium ships this plugin; inline it (in the body, after Leaflet in both modes)
@@ -515,6 +517,10 @@ def _heat_layer(points: Sequence[PlacePoint]) -> folium.plugins.HeatMap | None:
     heat = folium.plugins.HeatMap(data, name="Heat map (mentions)", show=False, radius=22, blur=18)
     heat.default_js = []
     return heat
+
+
+def _json_script(element_id: str, data: object) -> str:
+    return f'<script type="application/json" id="{element_id}">{_script_json(data)}</script>'
 
 
 def _script_json(data: object) -> str:

@@ -307,8 +307,8 @@ def test_fullscreen_button(watched: Watched, site: MapOutput) -> None:
     assert watched.errors == []
 
 
-HEAT_PIXELS = """() => {
-    const canvas = document.querySelector('canvas.leaflet-heatmap-layer');
+PAINTED_PIXELS = """selector => {
+    const canvas = document.querySelector(selector);
     if (!canvas) return -1;
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
@@ -317,18 +317,22 @@ HEAT_PIXELS = """() => {
 }"""
 
 
+HEAT = "canvas.leaflet-heatmap-layer"
+
+
 def test_layer_control_toggles_heat_map_places_and_tiles(watched: Watched, site: MapOutput) -> None:
     page = open_map(watched, site)
-    assert page.evaluate(HEAT_PIXELS) == -1  # off at first
+    assert page.evaluate(PAINTED_PIXELS, HEAT) == -1  # off at first
     page.hover(".leaflet-control-layers")
     page.click("label:has-text('Heat map')")
-    page.wait_for_selector("canvas.leaflet-heatmap-layer")
-    assert page.evaluate(HEAT_PIXELS) > 100
+    page.wait_for_selector(HEAT)
+    assert page.evaluate(PAINTED_PIXELS, HEAT) > 100
     page.click("label:has-text('Places')")
     page.wait_for_function("document.querySelectorAll('.gm-pin, .marker-cluster').length === 0")
     assert page.query_selector_all(".leaflet-tile-container img")
     page.click("label:has-text('Plain background')")
     page.wait_for_function("document.querySelectorAll('.leaflet-tile-container img').length === 0")
+    assert page.evaluate(PAINTED_PIXELS, ".leaflet-gm-basemap-pane canvas") > 10_000
     assert watched.foreign == [] and watched.errors == []
 
 

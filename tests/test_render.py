@@ -363,6 +363,8 @@ def test_map_is_self_contained(written: tuple[MapOutput, str]) -> None:
     assert "url(images/" not in text and "data:image/png;base64," in text
     assert "sourceMappingURL" not in text
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in text
+    basemap = re.search(r'id="geomap-basemap">(.*?)</script>', text, re.S)
+    assert basemap and len(json.loads(basemap.group(1))["polygons"]) > 200  # offline country outlines
 
 
 def test_map_data_and_attribution(written: tuple[MapOutput, str]) -> None:

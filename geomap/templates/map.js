@@ -85,7 +85,28 @@
     });
   }
 
+  /* Natural Earth country outlines in a pane below the tiles: visible only where tiles fail. */
+  function drawBasemap(map) {
+    var node = document.getElementById("geomap-basemap");
+    if (!node) { return null; }
+    var pane = map.createPane("gm-basemap");
+    pane.style.zIndex = 150;
+    var renderer = L.canvas({ pane: "gm-basemap", padding: 0.5 });
+    var polygons = JSON.parse(node.textContent).polygons.map(function (rings) {
+      return rings.map(function (flat) {
+        var latlngs = [];
+        for (var i = 0; i < flat.length; i += 2) { latlngs.push([flat[i + 1], flat[i]]); }
+        return latlngs;
+      });
+    });
+    return L.polygon(polygons, {
+      pane: "gm-basemap", renderer: renderer, interactive: false,
+      color: "#b5b1a6", weight: 0.7, fillColor: "#f7f5ef", fillOpacity: 1
+    }).addTo(map);
+  }
+
   window.geomapInit = function (map, cluster, heat) {
+    drawBasemap(map);
     var data = JSON.parse(document.getElementById("geomap-data").textContent);
     var markers = data.points.map(makeMarker);
     var byId = Object.create(null);
