@@ -880,15 +880,13 @@ class Gazetteer:
 
     def candidates(self, name: str, *, country_code: str | None = None, limit: int = 50) -> list[Candidate]:
         """Places any of whose names match `name` (the first look-up key that finds any wins), best first."""
-        variants = lookup_variants(name)
-        allow_abbr = is_abbreviation(name)
-        cache_key = ("candidates", tuple(variants), allow_abbr, country_code)
+        cache_key = ("candidates", name, country_code.upper() if country_code else None)
         ranked = self._cache.get(cache_key)
         if ranked is None:
             self.lookups += 1
-            ranked = self._rank_first_match(variants, allow_abbr, country_code)
+            ranked = self._rank_first_match(lookup_variants(name), is_abbreviation(name), cache_key[2])
             self._remember(cache_key, ranked)
-        return list(ranked)[:limit]
+        return ranked[:limit]
 
     def _rank_first_match(
         self, variants: Sequence[LookupKey], allow_abbr: bool, country_code: str | None
@@ -903,7 +901,7 @@ class Gazetteer:
 
     def _match(self, key: str, kinds: Sequence[int], country_code: str | None) -> list[tuple[Any, ...]]:
         sql = (
-            f"SELECT {_prefixed('p.')}, n.name, n.kind FROM names n JOIN places p ON p.pid = n.pid "
+            f"SELECT {_P_COLUMNS}, n.name, n.kind FROM names n JOIN places p ON p.pid = n.pid "
             f"WHERE n.key = ? AND n.kind IN ({','.join('?' * len(kinds))})"
         )
         params: list[object] = [key, *kinds]
@@ -914,15 +912,15 @@ class Gazetteer:
 
     def demonym(self, word: str) -> Place | None:
         """The country a demonym names: 'Iranian' -> Iran (plural 'Iranians' works too)."""
+        cache_key = ("demonym", word)
         key = normalize(word)
-        cache_key = ("demonym", key)
         if cache_key in self._cache:
             return self._cache[cache_key]
         self.lookups += 1
         place = None
         for candidate in dict.fromkeys([key, key[:-1] if key.endswith("s") else key]):
             rows = self._query(
-                f"SELECT {_prefixed('p.')} FROM names n JOIN places p ON p.pid = n.pid "
+                f"SELECT {_P_COLUMNS} FROM names n JOIN places p ON p.pid = n.pid "
                 "WHERE n.key = ? AND n.kind = ? ORDER BY p.population DESC LIMIT 1",
                 (candidate, DEMONYM),
             )
@@ -957,7 +955,7 @@ class Gazetteer:
     def members(self, place_id: str) -> list[Place]:
         """The places a composite region is made of ('South Caucasus' -> Armenia, Azerbaijan, Georgia)."""
         rows = self._query(
-            f"SELECT {_prefixed('p.')} FROM members m JOIN places c ON c.pid = m.pid "
+            f"SELECT {_P_COLUMNS} FROM members m JOIN places c ON c.pid = m.pid "
             "JOIN places p ON p.id = m.member_id WHERE c.id = ?",
             (place_id,),
         )
@@ -1039,8 +1037,7 @@ class Gazetteer:
         self.close()
 
 
-def _prefixed(prefix: str) -> str:
-    return ", ".join(prefix + column.strip() for column in _PLACE_COLUMNS.split(","))
+_P_COLUMNS = ", ".join("p." + column.strip() for column in _PLACE_COLUMNS.split(","))
 
 
 def _place(row: Sequence[Any]) -> Place:
