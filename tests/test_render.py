@@ -538,3 +538,11 @@ def test_write_csv_one_row_per_mention(tmp_path: Path) -> None:
     assert rows[-1]["sentence"].startswith("'=HYPERLINK")
     xss = next(r for r in rows if r["article_id"] == "news/xss.txt")
     assert xss["article_title"] == XSS_TITLE  # CSV is data, not HTML: kept verbatim
+
+
+def test_map_title_is_escaped(tmp_path: Path) -> None:
+    text = write_map(sample_results()[:1], tmp_path / "map.html", title=XSS_TITLE).map_path.read_text(
+        encoding="utf-8"
+    )
+    assert "<title>&lt;/script&gt;&lt;script&gt;window.__pwned=1" in text
+    assert XSS_TITLE not in text and data_of(text)["title"] == XSS_TITLE
