@@ -930,6 +930,15 @@ class Gazetteer:
         self._remember(cache_key, place)
         return place
 
+    def has_demonym(self, word: str) -> bool:
+        """Cheap check (not counted in `lookups`): is `word` (or its singular) a known demonym?"""
+        key = normalize(word)
+        keys = list(dict.fromkeys([key, key[:-1] if key.endswith("s") else key]))
+        marks = ",".join("?" * len(keys))
+        return bool(
+            self._query(f"SELECT 1 FROM names WHERE key IN ({marks}) AND kind = ? LIMIT 1", (*keys, DEMONYM))
+        )
+
     def has_name(self, name: str) -> bool:
         """True if `name` (or one of its look-up keys) is a known place name; demonyms do not count."""
         kinds = (NAME, ALT, ABBR) if is_abbreviation(name) else (NAME, ALT)

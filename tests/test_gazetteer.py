@@ -157,6 +157,9 @@ def test_lookups_counts_sqlite_queries_not_repeats(gazetteer: Gazetteer) -> None
     gazetteer.demonym("Armenian")
     gazetteer.demonym("Armenian")
     assert gazetteer.lookups == before + 2
+    assert gazetteer.has_name("Yerevan") and gazetteer.has_demonym("Armenians")  # cheap checks: not counted
+    assert not gazetteer.has_demonym("Yerevan")
+    assert gazetteer.lookups == before + 2
 
 
 def test_direct_accessors(gazetteer: Gazetteer) -> None:
