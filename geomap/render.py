@@ -443,9 +443,7 @@ def map_html(
     }
     figure.html.add_child(_Raw(_json_script("geomap-data", data)))
     # Country outlines under the tiles, so the map still shows the world when tiles cannot load.
-    figure.html.add_child(
-        _Raw(_json_script("geomap-basemap", json.loads(_asset_text("countries-110m.json"))))
-    )
+    figure.html.add_child(_Raw(_basemap_script()))
     scripts = [_asset_text("controls.js"), _asset_text("map.js")]
     if heat is not None:  # folium ships this plugin; inline it (in the body, after Leaflet in both modes)
         scripts.append(_folium_heat_js())
@@ -602,6 +600,11 @@ def _inline_leaflet() -> str:
     css += _read(cluster / "MarkerCluster.css") + _read(cluster / "MarkerCluster.Default.css")
     js = _read(leaflet / "leaflet.js") + "\n" + _read(cluster / "leaflet.markercluster.js")
     return f"<style>{css}</style>\n<script>{js}</script>"
+
+
+@cache
+def _basemap_script() -> str:
+    return _json_script("geomap-basemap", json.loads(_asset_text("countries-110m.json")))
 
 
 @cache
