@@ -176,7 +176,7 @@ CREATE TABLE admin1_names(
 );
 CREATE TABLE country_names(country_code TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE members(pid INTEGER NOT NULL, member_id TEXT NOT NULL);
-CREATE TABLE imports(at TEXT NOT NULL, what TEXT NOT NULL, rows INTEGER NOT NULL);
+CREATE TABLE imports(at TEXT NOT NULL, what TEXT NOT NULL, rows INTEGER NOT NULL, path TEXT NOT NULL);
 """
 _INDEXES = """
 CREATE INDEX places_cell ON places(cell) WHERE cell IS NOT NULL;
@@ -758,7 +758,7 @@ def import_geonames(
     files = [Path(p) for p in paths] + ([Path(alternate_names)] if alternate_names else [])
     order = {"countries": 0, "admin1": 1, "geonames": 2, "alternate_names": 3}
     importer = _Importer(conn, progress or (lambda message: None))
-    done: list[tuple[str, int]] = []
+    done: list[tuple[str, int, str]] = []
     with conn:  # one transaction: a failed or killed import leaves the gazetteer as it was
         conn.execute("PRAGMA cache_size = -200000")
         for path in sorted(files, key=lambda p: order[_dump_kind(p)]):
@@ -766,13 +766,26 @@ def import_geonames(
             count = getattr(
                 importer, {"countries": "country_info", "admin1": "admin1_codes"}.get(kind, kind)
             )(path)
-            done.append((path.name, count))
+            done.append((path.name, count, str(path.resolve())))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-        conn.executemany("INSERT INTO imports VALUES (?, ?, ?)", [(stamp, name, n) for name, n in done])
+        conn.executemany("INSERT INTO imports VALUES (?, ?, ?, ?)", [(stamp, *row) for row in done])
         old = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
         digest = hashlib.sha256(f"{old}|{stamp}|{done}".encode()).hexdigest()[:16]
         conn.execute("UPDATE meta SET value = ? WHERE key = 'version'", (digest,))
-    return sum(n for _, n in done)
+    return sum(row[1] for row in done)
+
+
+def _previous_imports(path: Path) -> list[Path]:
+    """The dump files imported into an existing gazetteer file (to import again after a rebuild)."""
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            rows = conn.execute("SELECT DISTINCT path FROM imports ORDER BY rowid").fetchall()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return []
+    return [Path(row[0]) for row in rows if row[0]]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -850,12 +863,29 @@ class Gazetteer:
                 logger.warning("gazetteer %s is %s; rebuilding it", path, problem)
         with _build_lock(cache_dir):
             conn, problem = (None, "rebuild requested") if rebuild else _connect_checked(path, expected)
+            if conn is not None:
+                return cls(conn, path)
+            imported = _previous_imports(path) if path.exists() else []
+            cls._build(path, sources, progress)
+            conn, problem = _connect_checked(path, expected)
             if conn is None:
-                cls._build(path, sources, progress)
-                conn, problem = _connect_checked(path, expected)
-        if conn is None:
-            raise GazetteerError(f"the gazetteer {path} is {problem} right after building it")
-        return cls(conn, path)
+                raise GazetteerError(f"the gazetteer {path} is {problem} right after building it")
+            gazetteer = cls(conn, path)
+            gazetteer._import_again(imported, progress)
+        return gazetteer
+
+    def _import_again(self, paths: list[Path], progress: Progress | None) -> None:
+        """After a rebuild, import again the GeoNames files the old gazetteer had (those still there)."""
+        missing = [p for p in paths if not p.is_file()]
+        if missing:
+            logger.warning("rebuilt gazetteer lacks earlier imports whose files are gone: %s", missing)
+        present = [p for p in paths if p.is_file()]
+        if present:
+            logger.warning("importing again into the rebuilt gazetteer: %s", [p.name for p in present])
+            try:
+                self.import_geonames(present, progress=progress)
+            except GazetteerError as err:
+                logger.warning("could not import them again: %s", err)
 
     @staticmethod
     def _build(path: Path, sources: GazetteerSources, progress: Progress | None) -> None:

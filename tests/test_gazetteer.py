@@ -479,3 +479,23 @@ def test_import_reads_gzip_and_rolls_back_on_bad_input(
         assert not gaz.has_name("Zorblatt") and gaz.version == version  # nothing half-imported
         assert gaz.import_geonames([packed]) == 3
         assert gaz.has_name("Zorbo")
+
+
+def test_rebuild_imports_the_same_files_again(
+    tiny: tuple[Path, GazetteerSources], dumps: dict[str, Path], caplog: pytest.LogCaptureFixture
+) -> None:
+    cache, sources = tiny
+    with Gazetteer.open(cache, sources=sources) as gaz:
+        gaz.import_geonames([dumps["AM.txt"]], alternate_names=dumps["alternateNamesV2.txt"])
+    with caplog.at_level(logging.WARNING, logger="geomap.gazetteer"):
+        gaz = Gazetteer.open(cache, sources=sources, rebuild=True)
+    with gaz:
+        assert "importing again" in caplog.text
+        assert gaz.has_name("Zorbo") and gaz.has_name("Zorbstadt")
+    dumps["AM.txt"].unlink()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="geomap.gazetteer"):
+        gaz = Gazetteer.open(cache, sources=sources, rebuild=True)
+    with gaz:
+        assert "files are gone" in caplog.text
+        assert not gaz.has_name("Zorbo")
