@@ -144,6 +144,10 @@ class CachedLookup:
         self.cache.put("lookups", key, [asdict(c) for c in found])
         return list(found)
 
+    def has_name(self, name: str) -> bool:
+        """Recognition's membership test; a cheap indexed query, not a geocoding look-up, so not cached."""
+        return bool(self.backend.has_name(name))
+
     def demonym(self, word: str) -> Place | None:
         key = f"{self.backend_id}|demonym|{normalize(word)}"
         value = self.cache.get("lookups", key)

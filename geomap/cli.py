@@ -296,7 +296,7 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
 
 @cli.command("geocode")
 @click.argument("name")
-@click.option("--country", default=None, metavar="CC", help="Prefer places in this country (ISO code).")
+@click.option("--country", default=None, metavar="CC", help="Only places in this country (ISO code).")
 @click.option("--all", "show_all", is_flag=True, help="Print every candidate, not just the best five.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
 @common_options
@@ -305,7 +305,7 @@ def geocode_command(
 ) -> None:
     """Show the places NAME may be, best first.
 
-    "Lima, Ohio" style qualifiers are understood; --country biases towards one country.
+    "Lima, Ohio" style qualifiers are understood; --country keeps only one country's places.
 
     \b
     Examples:
@@ -359,8 +359,17 @@ def eval_command(
     from geomap import evaluate, formats
     from geomap.pipeline import Pipeline
 
-    kw.update(demonyms=True, include=(), exclude=(), max_bytes=500_000_000, text_field="text",
-              title_field="title", url_field="url", date_field="date", quiet=quiet)
+    kw.update(
+        demonyms=True,
+        include=(),
+        exclude=(),
+        max_bytes=500_000_000,
+        text_field="text",
+        title_field="title",
+        url_field="url",
+        date_field="date",
+        quiet=quiet,
+    )
     scores: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for path in gold:
@@ -385,7 +394,13 @@ def eval_command(
 
 @cli.group("cache", cls=_Group)
 def cache_group() -> None:
-    """Inspect or empty the cache (geocoder answers and per-article results)."""
+    """Inspect or empty the cache (geocoder answers and per-article results).
+
+    \b
+    Examples:
+      $ geomap cache info
+      $ geomap cache clear --cache-dir /tmp/geomap-cache
+    """
 
 
 @cache_group.command("info")
@@ -433,7 +448,13 @@ def cache_clear(cache_dir: Path, quiet: bool) -> None:
 
 @cli.group("gazetteer", cls=_Group)
 def gazetteer_group() -> None:
-    """Build or inspect the offline gazetteer."""
+    """Build or inspect the offline gazetteer.
+
+    \b
+    Examples:
+      $ geomap gazetteer info
+      $ geomap gazetteer build --geonames allCountries.txt --alternate-names alternateNamesV2.txt
+    """
 
 
 @gazetteer_group.command("info")

@@ -88,7 +88,7 @@ class Pipeline:
     def recognizer(self) -> Recognizer:
         if self._recognizer is None:
             self._recognizer = Recognizer(
-                self.gazetteer, model=self.settings.model, demonyms=self.settings.demonyms
+                self.lookup, model=self.settings.model, demonyms=self.settings.demonyms
             )
         return self._recognizer
 
@@ -161,9 +161,11 @@ class Pipeline:
             self.progress(done, total)
 
     def geocode(self, query: str, *, country: str | None = None) -> list[tuple[Place, float]]:
-        """Ranked candidates for a free-text query ("Lima", "Lima, Ohio"), best first."""
-        bias = (country.upper(),) if country else self.settings.countries
-        return rank_query(query, self.lookup, ResolveOptions(countries=bias))
+        """Ranked candidates for a free-text query ("Lima", "Lima, Ohio"), best first; `country` filters."""
+        cc = country.upper() if country else None
+        return rank_query(
+            query, self.lookup, ResolveOptions(countries=self.settings.countries), country_code=cc
+        )
 
 
 def stats_line(run: RunResult) -> dict[str, Any]:

@@ -21,28 +21,36 @@ from typing import Protocol
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
 from geomap.names import normalize
 
-FEATURE_WEIGHT: dict[str, float] = {
-    "continent": 1.0,
-    "country": 1.0,
-    "admin1": 0.75,
-    "capital": 0.7,
-    "macro_region": 0.65,
-    "region": 0.6,
-    "ocean": 0.7,
-    "sea": 0.65,
-    "gulf": 0.6,
-    "strait": 0.55,
-    "bay": 0.5,
-    "admin2": 0.35,
-    "river": 0.35,
-    "lake": 0.35,
-    "mountain_range": 0.4,
-    "island": 0.35,
-    "peninsula": 0.45,
-    "desert": 0.45,
+# The prior of a place, in the units of log10(population): what a bare mention of the name most
+# likely means before any context. A country outranks any city of its name; a first-level region
+# counts like a city of ~3 million; physical features sit between.
+FEATURE_PRIOR: dict[str, float] = {
+    "continent": 8.5,
+    "country": 8.5,
+    "ocean": 8.0,
+    "sea": 7.5,
+    "macro_region": 7.5,
+    "gulf": 7.0,
+    "strait": 7.0,
+    "admin1": 6.5,
+    "region": 6.0,
+    "bay": 6.0,
+    "peninsula": 6.0,
+    "desert": 6.0,
+    "mountain_range": 6.0,
+    "disputed_area": 6.0,
+    "admin1_group": 5.5,
+    "admin2": 5.0,
+    "river": 5.0,
+    "lake": 5.0,
+    "island": 5.0,
+    "island_group": 5.0,
 }
-DEFAULT_FEATURE_WEIGHT = 0.3  # cities get their weight from population instead (see _prior)
-REGION_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region"})
+DEFAULT_PRIOR = 4.0  # other physical features (capes, peaks, reefs...)
+CAPITAL_BONUS = 1.0
+REGION_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region", "admin1_group"})
+VAST_FEATURES = frozenset({"continent", "ocean", "macro_region"})  # too big to say where "nearby" is
+POPULATED = frozenset({"city", "capital", ""})
 
 
 class Lookup(Protocol):
@@ -55,14 +63,17 @@ class Lookup(Protocol):
 
 @dataclass(frozen=True)
 class Weights:
-    prior: float = 1.0  # feature kind and population
-    main_name: float = 0.1  # the name is the place's main name, not an alternate
-    qualifier: float = 3.0  # "Lima, Ohio": candidate lies in the qualifying region
-    doc_country: float = 0.6  # the article mentions the candidate's country
-    doc_admin1: float = 0.3  # ... or its first-level region
-    proximity: float = 0.4  # near the article's other places
-    bias: float = 0.5  # user's --country
-    min_score: float = 0.25  # below this no candidate is credible
+    """Evidence, in the prior's units (one unit = ten times the population)."""
+
+    alternate_name: float = -1.0  # the name is only an alternate name of the place
+    qualifier: float = 10.0  # "Lima, Ohio": candidate lies in the qualifying region
+    doc_country: float = 2.0  # the article names the candidate's country
+    doc_admin1: float = 1.5  # ... or its first-level region
+    contains: float = 1.5  # a region that holds other places the article names (per place, capped)
+    contains_cap: float = 3.0
+    proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
+    bias: float = 2.0  # user's --country
+    min_score: float = 0.0  # below this no candidate is credible
 
 
 @dataclass(frozen=True)
@@ -134,20 +145,18 @@ def _resolution(
 def _confidence(ranked: list[_Scored]) -> float:
     """Share of the winner in a softmax over the candidates' scores: 1.0 when nothing competes."""
     top = ranked[0].score
-    total = sum(math.exp((s.score - top) * 4.0) for s in ranked[:10])
+    total = sum(math.exp((s.score - top) * math.log(10)) for s in ranked[:20])
     return round(1.0 / total, 3)
 
 
 def _prior(candidate: Candidate) -> float:
     place = candidate.place
-    weight = FEATURE_WEIGHT.get(place.feature, DEFAULT_FEATURE_WEIGHT)
-    if place.feature in ("city", "capital", "admin2", "") or place.population:
-        # 500 people -> 0.19, 10k -> 0.29, 1M -> 0.43, 10M -> 0.5
-        pop_weight = math.log10(max(place.population, 1) + 1) / 14
-        weight = (
-            max(weight * 0.5, pop_weight) if place.feature not in FEATURE_WEIGHT else max(weight, pop_weight)
-        )
-    return weight
+    if place.feature in POPULATED or place.feature not in FEATURE_PRIOR:
+        base = math.log10(max(place.population, 0) + 1) if place.feature in POPULATED else DEFAULT_PRIOR
+        if place.feature == "capital" or place.feature_code == "PPLC":
+            base += CAPITAL_BONUS
+        return max(base, math.log10(max(place.population, 0) + 1))
+    return max(FEATURE_PRIOR[place.feature], math.log10(max(place.population, 0) + 1))
 
 
 def _rank(
@@ -162,23 +171,31 @@ def _rank(
     scored: dict[str, _Scored] = {}
     for cand in candidates:
         place = cand.place
-        score = w.prior * _prior(cand)
+        score = _prior(cand)
         reasons = [place.feature or "place"]
-        if cand.name_kind == "name":
-            score += w.main_name
-        if qualifier is not None:
-            if _in_qualifier(place, qualifier):
-                score += w.qualifier
-                reasons.append("qualifier")
-        support = anchors.support(place, exclude=key)
-        if support:
-            score += w.doc_country * support[0] + w.doc_admin1 * support[1]
-            reasons.append("article mentions its country" if support[0] else "article mentions its region")
+        if cand.name_kind not in ("name", "abbr"):
+            score += w.alternate_name
+        if qualifier is not None and _in_qualifier(place, qualifier):
+            score += w.qualifier
+            reasons.append("qualifier")
+        in_country, in_admin1, contains = anchors.support(place, exclude=key)
+        if in_country:
+            score += w.doc_country
+            reasons.append("article names its country")
+        if in_admin1:
+            score += w.doc_admin1
+            reasons.append("article names its region")
+        if contains:
+            score += min(w.contains_cap, w.contains * contains)
+            reasons.append(f"holds {contains} other place(s) of the article")
         if place.country_code and place.country_code in options.countries:
             score += w.bias
             reasons.append("--country")
-        if neighbours and place.feature not in REGION_FEATURES:
-            score += w.proximity * _closeness(place, neighbours)
+        if neighbours and place.feature not in VAST_FEATURES:
+            near = _closeness(place, neighbours)
+            score += w.proximity * near
+            if near > 0.5:
+                reasons.append("near the article's other places")
         previous = scored.get(place.id)
         if previous is None or previous.score < score:
             scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons))
@@ -186,9 +203,9 @@ def _rank(
 
 
 def _closeness(place: Place, neighbours: Sequence[Place]) -> float:
-    """1.0 next door, 0.5 at ~350 km, ~0 beyond 2,000 km."""
+    """1.0 next door, 0.5 at ~200 km, ~0 beyond 1,500 km."""
     nearest = min(great_circle_km(place.lat, place.lon, n.lat, n.lon) for n in neighbours)
-    return math.exp(-nearest / 500.0)
+    return math.exp(-nearest / 300.0)
 
 
 def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -200,31 +217,50 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 
 @dataclass(frozen=True)
 class _Anchors:
-    """Countries and first-level regions the article names outright, by which name named them."""
+    """What the article's names most likely are, before context: regions it names outright, and where
+    its other places lie (to credit a region with the places it holds)."""
 
     countries: dict[str, frozenset[str]]  # country code -> names (normalised) that name it
     admin1s: dict[tuple[str, str], frozenset[str]]
+    located: dict[str, tuple[str, str]]  # name -> (country, admin1) of its likeliest non-region reading
 
-    def support(self, place: Place, *, exclude: str) -> tuple[float, float]:
+    def support(self, place: Place, *, exclude: str) -> tuple[bool, bool, int]:
         by_country = self.countries.get(place.country_code, frozenset()) - {exclude}
         by_admin1 = self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {exclude}
-        return (1.0 if by_country else 0.0, 1.0 if by_admin1 and place.feature != "admin1" else 0.0)
+        in_admin1 = bool(by_admin1) and place.feature != "admin1"
+        contains = 0
+        if place.feature == "country":
+            contains = sum(
+                1 for k, (cc, _) in self.located.items() if k != exclude and cc == place.country_code
+            )
+        elif place.feature == "admin1":
+            contains = sum(
+                1
+                for k, loc in self.located.items()
+                if k != exclude and loc == (place.country_code, place.admin1_code)
+            )
+        return bool(by_country) and place.feature != "country", in_admin1, contains
 
 
 def _anchors(cands: dict[str, list[Candidate]]) -> _Anchors:
     countries: dict[str, set[str]] = {}
     admin1s: dict[tuple[str, str], set[str]] = {}
+    located: dict[str, tuple[str, str]] = {}
     for key, candidates in cands.items():
         if not candidates:
             continue
-        top = max(candidates, key=_prior)
-        if top.place.feature == "country" and top.place.country_code:
-            countries.setdefault(top.place.country_code, set()).add(key)
-        elif top.place.feature == "admin1" and top.place.admin1_code:
-            admin1s.setdefault((top.place.country_code, top.place.admin1_code), set()).add(key)
-            countries.setdefault(top.place.country_code, set()).add(key)
+        top = max(candidates, key=_prior).place
+        if top.feature == "country" and top.country_code:
+            countries.setdefault(top.country_code, set()).add(key)
+        elif top.feature == "admin1" and top.admin1_code:
+            admin1s.setdefault((top.country_code, top.admin1_code), set()).add(key)
+            countries.setdefault(top.country_code, set()).add(key)
+        elif top.country_code and top.feature not in REGION_FEATURES:
+            located[key] = (top.country_code, top.admin1_code)
     return _Anchors(
-        {k: frozenset(v) for k, v in countries.items()}, {k: frozenset(v) for k, v in admin1s.items()}
+        {k: frozenset(v) for k, v in countries.items()},
+        {k: frozenset(v) for k, v in admin1s.items()},
+        located,
     )
 
 
@@ -256,9 +292,10 @@ def _in_qualifier(place: Place, qualifier: set[tuple[str, str]]) -> bool:
 
 
 def rank_query(
-    query: str, lookup: Lookup, options: ResolveOptions = ResolveOptions()
+    query: str, lookup: Lookup, options: ResolveOptions = ResolveOptions(), *, country_code: str | None = None
 ) -> list[tuple[Place, float]]:
-    """Rank the candidates of a free-text query. "Lima, Ohio" is qualified by its last comma part."""
+    """Rank the candidates of a free-text query. "Lima, Ohio" is qualified by its last comma part;
+    `country_code` keeps only places in that country (as geopy's `country_codes` does)."""
     name, _, qualifier_text = query.rpartition(",")
     if not name.strip():
         name, qualifier_text = query, ""
@@ -269,8 +306,8 @@ def rank_query(
             for c in lookup.candidates(qualifier_text.strip())
             if c.place.feature in ("country", "admin1")
         }
-    candidates = lookup.candidates(name.strip())
-    ranked = _rank(candidates, normalize(name), qualifier, _Anchors({}, {}), options)
+    candidates = lookup.candidates(name.strip(), country_code=country_code)
+    ranked = _rank(candidates, normalize(name), qualifier, _Anchors({}, {}, {}), options)
     if qualifier:
         ranked = [s for s in ranked if _in_qualifier(s.place, qualifier)] or ranked
     return [(s.place, s.score) for s in ranked]
