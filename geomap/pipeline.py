@@ -27,8 +27,18 @@ from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
 from geomap.recognize import DEFAULT_MODEL, Recognizer
 from geomap.resolve import ResolveOptions, rank_query, resolve_article
 
-# Bump when recognition or resolution logic changes, so cached article results are recomputed.
+# Bump when the meaning of cached article results changes in a way the code hash below cannot see.
 PIPELINE_VERSION = "1"
+
+
+def _code_version() -> str:
+    """A hash of the modules whose logic decides an article's results: editing them invalidates the cache."""
+    from geomap import recognize, resolve
+
+    digest = hashlib.sha256()
+    for module in (recognize, resolve):
+        digest.update(Path(module.__file__ or "").read_bytes())
+    return digest.hexdigest()[:12]
 Progress = Callable[[int, int], None]  # (articles done, articles total)
 
 
@@ -149,6 +159,7 @@ class Pipeline:
         """Everything a cached article result depends on besides the text."""
         parts = [
             PIPELINE_VERSION,
+            _code_version(),
             self.settings.model,
             self.gazetteer.version,
             f"demonyms={self.settings.demonyms}",

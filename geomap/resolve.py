@@ -150,7 +150,11 @@ def _confidence(ranked: list[_Scored]) -> float:
 
 
 def _prior(candidate: Candidate) -> float:
-    place = candidate.place
+    return place_prior(candidate.place)
+
+
+def place_prior(place: Place) -> float:
+    """How likely a bare mention of this place's name means it, in units of log10(population)."""
     if place.feature in POPULATED or place.feature not in FEATURE_PRIOR:
         base = math.log10(max(place.population, 0) + 1) if place.feature in POPULATED else DEFAULT_PRIOR
         if place.feature == "capital" or place.feature_code == "PPLC":
