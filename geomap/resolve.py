@@ -14,6 +14,7 @@ A mention with no credible candidate stays unresolved (`Resolution.place is None
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -65,12 +66,13 @@ class Lookup(Protocol):
 class Weights:
     """Evidence, in the prior's units (one unit = ten times the population)."""
 
-    alternate_name: float = -1.0  # the name is only an alternate name of the place
+    alternate_name: float = -2.0  # the name is only an alternate name of the place
     qualifier: float = 10.0  # "Lima, Ohio": candidate lies in the qualifying region
     doc_country: float = 2.0  # the article names the candidate's country
     doc_admin1: float = 1.5  # ... or its first-level region
     contains: float = 1.5  # a region that holds other places the article names (per place, capped)
     contains_cap: float = 3.0
+    country_share: float = 2.5  # times the share of the article's other places in the same country
     proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
     bias: float = 2.0  # user's --country
     min_score: float = 0.0  # below this no candidate is credible
@@ -99,20 +101,31 @@ def resolve_article(
     lookup: Lookup,
     options: ResolveOptions = ResolveOptions(),
 ) -> ArticleResult:
-    """Resolve every mention of one article."""
+    """Resolve every mention of one article.
+
+    Each name starts at its likeliest reading alone; then, for a few rounds, every name is re-ranked
+    in the context of the others' current readings (their countries, regions and positions), so
+    that a coherent reading of the whole article emerges ("Athens" with Gwinnett County and Atlanta
+    is Athens, Georgia; with Sparta and Crete it is the Greek capital).
+    """
     toponyms = [m for m in mentions if m.kind != "demonym"]
     cands = {key: lookup.candidates(m.text) for key, m in _first_by_key(toponyms).items()}
     qualifiers = _qualifiers(article.text, toponyms, cands)
-    anchors = _anchors(cands)
+    named = _named_regions(cands)
+    weight = Counter(normalize(m.text) for m in toponyms)
+    winners = {key: max(c, key=_prior).place for key, c in cands.items() if c}
     chosen: dict[str, list[_Scored]] = {}
-    for key, candidates in cands.items():
-        chosen[key] = _rank(candidates, key, qualifiers.get(key), anchors, options)
-    # second pass: now that every name has a first answer, let places pull their neighbours closer
-    context = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
-    for key, candidates in cands.items():
-        others = [p for k, p in context.items() if k != key]
-        chosen[key] = _rank(candidates, key, qualifiers.get(key), anchors, options, others)
+    for _ in range(ROUNDS):
+        context = _Context.build(named, winners, weight)
+        chosen = {key: _rank(c, key, qualifiers.get(key), context, options) for key, c in cands.items()}
+        new = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
+        if new == winners:
+            break
+        winners = new
     return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options) for m in mentions))
+
+
+ROUNDS = 4
 
 
 def _first_by_key(mentions: Sequence[Mention]) -> dict[str, Mention]:
@@ -167,9 +180,8 @@ def _rank(
     candidates: list[Candidate],
     key: str,
     qualifier: set[tuple[str, str]] | None,
-    anchors: _Anchors,
+    context: _Context,
     options: ResolveOptions,
-    neighbours: Sequence[Place] = (),
 ) -> list[_Scored]:
     w = options.weights
     scored: dict[str, _Scored] = {}
@@ -182,24 +194,12 @@ def _rank(
         if qualifier is not None and _in_qualifier(place, qualifier):
             score += w.qualifier
             reasons.append("qualifier")
-        in_country, in_admin1, contains = anchors.support(place, exclude=key)
-        if in_country:
-            score += w.doc_country
-            reasons.append("article names its country")
-        if in_admin1:
-            score += w.doc_admin1
-            reasons.append("article names its region")
-        if contains:
-            score += min(w.contains_cap, w.contains * contains)
-            reasons.append(f"holds {contains} other place(s) of the article")
+        for bonus, reason in context.evidence(place, key, w):
+            score += bonus
+            reasons.append(reason)
         if place.country_code and place.country_code in options.countries:
             score += w.bias
             reasons.append("--country")
-        if neighbours and place.feature not in VAST_FEATURES:
-            near = _closeness(place, neighbours)
-            score += w.proximity * near
-            if near > 0.5:
-                reasons.append("near the article's other places")
         previous = scored.get(place.id)
         if previous is None or previous.score < score:
             scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons))
@@ -220,36 +220,60 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 
 
 @dataclass(frozen=True)
-class _Anchors:
-    """What the article's names most likely are, before context: regions it names outright, and where
-    its other places lie (to credit a region with the places it holds)."""
+class _Context:
+    """What the rest of the article says, given the current reading of each of its names."""
 
-    countries: dict[str, frozenset[str]]  # country code -> names (normalised) that name it
-    admin1s: dict[tuple[str, str], frozenset[str]]
-    located: dict[str, tuple[str, str]]  # name -> (country, admin1) of its likeliest non-region reading
+    countries: dict[str, frozenset[str]]  # country code -> names that name the country outright
+    admin1s: dict[tuple[str, str], frozenset[str]]  # (country, admin1) -> names that name it outright
+    located: dict[str, Place]  # name -> its current reading, for readings that are not vast
+    weight: Counter[str]  # name -> how often the article uses it
 
-    def support(self, place: Place, *, exclude: str) -> tuple[bool, bool, int]:
-        by_country = self.countries.get(place.country_code, frozenset()) - {exclude}
-        by_admin1 = self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {exclude}
-        in_admin1 = bool(by_admin1) and place.feature != "admin1"
-        contains = 0
-        if place.feature == "country":
-            contains = sum(
-                1 for k, (cc, _) in self.located.items() if k != exclude and cc == place.country_code
-            )
-        elif place.feature == "admin1":
-            contains = sum(
-                1
-                for k, loc in self.located.items()
-                if k != exclude and loc == (place.country_code, place.admin1_code)
-            )
-        return bool(by_country) and place.feature != "country", in_admin1, contains
+    @classmethod
+    def build(cls, named: tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]],
+              winners: dict[str, Place], weight: Counter[str]) -> _Context:
+        located = {k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}
+        return cls(named[0], named[1], located, weight)
+
+    def evidence(self, place: Place, key: str, w: Weights) -> list[tuple[float, str]]:
+        """(bonus, reason) pairs for one candidate of the name `key`."""
+        out: list[tuple[float, str]] = []
+        if place.feature != "country" and self.countries.get(place.country_code, frozenset()) - {key}:
+            out.append((w.doc_country, "article names its country"))
+        if place.feature != "admin1" and self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {key}:
+            out.append((w.doc_admin1, "article names its region"))
+        others = [(k, p) for k, p in self.located.items() if k != key]
+        if not others:
+            return out
+        contains = sum(1 for _, p in others if _holds(place, p))
+        if contains:
+            out.append((min(w.contains_cap, w.contains * contains), f"holds {contains} other place(s) of the article"))
+        total = sum(self.weight[k] for k, _ in others)
+        same_country = sum(self.weight[k] for k, p in others if p.country_code == place.country_code and place.country_code)
+        if same_country and place.feature != "country":
+            out.append((w.country_share * same_country / total, "in the article's country"))
+        if place.feature not in VAST_FEATURES:
+            near = _closeness(place, [p for _, p in others])
+            if near > 0.01:
+                out.append((w.proximity * near, "near the article's other places"))
+        return out
 
 
-def _anchors(cands: dict[str, list[Candidate]]) -> _Anchors:
+def _holds(region: Place, place: Place) -> bool:
+    if region.feature == "country":
+        return place.country_code == region.country_code and place.feature != "country"
+    if region.feature == "admin1":
+        return (place.country_code, place.admin1_code) == (region.country_code, region.admin1_code) and (
+            place.feature != "admin1"
+        )
+    return False
+
+
+def _named_regions(
+    cands: dict[str, list[Candidate]],
+) -> tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]]:
+    """Countries and first-level regions the article names outright (by each name's likeliest reading)."""
     countries: dict[str, set[str]] = {}
     admin1s: dict[tuple[str, str], set[str]] = {}
-    located: dict[str, tuple[str, str]] = {}
     for key, candidates in cands.items():
         if not candidates:
             continue
@@ -259,13 +283,7 @@ def _anchors(cands: dict[str, list[Candidate]]) -> _Anchors:
         elif top.feature == "admin1" and top.admin1_code:
             admin1s.setdefault((top.country_code, top.admin1_code), set()).add(key)
             countries.setdefault(top.country_code, set()).add(key)
-        elif top.country_code and top.feature not in REGION_FEATURES:
-            located[key] = (top.country_code, top.admin1_code)
-    return _Anchors(
-        {k: frozenset(v) for k, v in countries.items()},
-        {k: frozenset(v) for k, v in admin1s.items()},
-        located,
-    )
+    return {k: frozenset(v) for k, v in countries.items()}, {k: frozenset(v) for k, v in admin1s.items()}
 
 
 def _qualifiers(
@@ -311,7 +329,7 @@ def rank_query(
             if c.place.feature in ("country", "admin1")
         }
     candidates = lookup.candidates(name.strip(), country_code=country_code)
-    ranked = _rank(candidates, normalize(name), qualifier, _Anchors({}, {}, {}), options)
+    ranked = _rank(candidates, normalize(name), qualifier, _Context({}, {}, {}, Counter()), options)
     if qualifier:
         ranked = [s for s in ranked if _in_qualifier(s.place, qualifier)] or ranked
     return [(s.place, s.score) for s in ranked]
