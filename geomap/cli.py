@@ -1,6 +1,7 @@
 """The command line: parses arguments, calls one library function, prints, and sets the exit code.
 
-Exit codes: 0 success; 1 error (or no input could be used); 2 misuse; 3 some inputs were skipped.
+Exit codes: 0 success; 1 error (or no input could be used); 2 misuse; 3 some inputs were skipped;
+130 interrupted (Ctrl-C).
 Data goes to stdout, logs and progress to stderr.
 """
 
@@ -22,6 +23,7 @@ from geomap.errors import GeomapError
 
 log = logging.getLogger("geomap")
 EXIT_SKIPPED = 3
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report it
 DEFAULT_SEEDS = Path("seeds")
 
 
@@ -135,12 +137,19 @@ class _ProgressBar:
         self.enabled = enabled and sys.stderr.isatty()
         self.started = time.monotonic()
         self.shown = False
+        self.first: tuple[int, float] | None = None  # (done, time) at the first report
 
     def __call__(self, done: int, total: int) -> None:
-        elapsed = time.monotonic() - self.started
-        if not self.enabled or total == 0 or (elapsed < 2.0 and done < total):
+        now = time.monotonic()
+        if self.first is None:
+            # Articles reused from the cache arrive at once: the rate counts only those computed since.
+            self.first = (done, now)
+        elapsed = now - self.started
+        if not self.enabled or total == 0 or (elapsed < 2.0 and not self.shown):
             return
-        rate = done / elapsed if elapsed > 0 else 0.0
+        if done == total and not self.shown:
+            return  # finished before it was worth showing
+        rate = (done - self.first[0]) / (now - self.first[1]) if now > self.first[1] else 0.0
         eta = (total - done) / rate if rate > 0 else 0.0
         width = 30
         filled = int(width * done / total)
@@ -193,6 +202,11 @@ class _Group(click.Group):
         except GeomapError as err:
             click.echo(f"Error: {err}", err=True)
             ctx.exit(1)
+        except KeyboardInterrupt:
+            # Cache writes are transactions and outputs are renamed into place: nothing is half-written.
+            lead = "\n" if sys.stderr.isatty() else ""
+            click.echo(f"{lead}Interrupted; finished work is cached, a re-run continues from there.", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -243,7 +257,10 @@ def map_command(
     from geomap.render import write_map
 
     run = _run(paths or (str(DEFAULT_SEEDS),), cache_dir, kw)
-    out = write_map(run.articles, output, title=title, cdn=cdn)
+    try:
+        out = write_map(run.articles, output, title=title, cdn=cdn)
+    except OSError as err:
+        raise GeomapError(f"cannot write the map to {output}: {err.strerror or err}") from err
     _summary(run)
     click.echo(
         f"wrote {out.map_path} (+ {len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/)",

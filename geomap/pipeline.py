@@ -14,7 +14,9 @@ Library use::
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +28,8 @@ from geomap.gazetteer import Gazetteer
 from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
 from geomap.recognize import DEFAULT_MODEL, Recognizer
 from geomap.resolve import ResolveOptions, rank_query, resolve_article
+
+log = logging.getLogger(__name__)
 
 # Bump when the meaning of cached article results changes in a way the code hash below cannot see.
 PIPELINE_VERSION = "1"
@@ -79,7 +83,7 @@ class Pipeline:
     @property
     def gazetteer(self) -> Gazetteer:
         if self._gazetteer is None:
-            self._gazetteer = Gazetteer.open(self.settings.cache_dir)
+            self._gazetteer = Gazetteer.open(self.settings.cache_dir, progress=_log_gazetteer_build)
         return self._gazetteer
 
     @property
@@ -154,9 +158,9 @@ class Pipeline:
     def _article_key(self, article: Article) -> str:
         return f"{content_hash(article)}|{self.fingerprint}"
 
-    @property
+    @functools.cached_property
     def fingerprint(self) -> str:
-        """Everything a cached article result depends on besides the text."""
+        """Everything a cached article result depends on besides the text (fixed for this pipeline)."""
         parts = [
             PIPELINE_VERSION,
             _code_version(),
@@ -177,6 +181,10 @@ class Pipeline:
         return rank_query(
             query, self.lookup, ResolveOptions(countries=self.settings.countries), country_code=cc
         )
+
+
+def _log_gazetteer_build(message: str) -> None:
+    log.info("gazetteer: %s", message)
 
 
 def stats_line(run: RunResult) -> dict[str, Any]:
