@@ -59,6 +59,7 @@ ABBREVIATIONS: dict[str, str] = {
     "prc": "china",
     "nyc": "new york city",
     "dc": "district of columbia",
+    "eu": "european union",
 }
 
 # US state abbreviations of newspaper style (AP), written with a period: "Lima, Ohio", "Athens, Ga.".

@@ -186,7 +186,7 @@ def _candidates(doc: Any) -> list[_Candidate]:
             out.append(
                 _Candidate(start, end, doc.text[start:end], ent.label_, sent.start_char, sent.end_char)
             )
-        if ent.label_ in ("ORG", "FAC") and len(ent) >= 2:
+        if ent.label_ in ("ORG", "FAC", "PERSON") and len(ent) >= 2:
             out.extend(_inner_places(doc, ent, sent))
     run: list[Any] = []
     for token in doc:
@@ -200,25 +200,37 @@ def _candidates(doc: Any) -> list[_Candidate]:
     return out
 
 
-def _inner_places(doc: Any, ent: Any, sent: Any) -> list[_Candidate]:
-    """Place names inside an organisation's name: "[Texas] Department of Health", "University of [Oregon]".
+_TITLE_WORDS = frozenset(
+    "mayor governor sheriff police prosecutor clerk council councilman councilwoman commissioner "
+    "superintendent judge chief coroner attorney treasurer auditor senator representative".split()
+)
 
-    Longest first, all in one group: `_decide` keeps the first that names a prominent place.
+
+def _inner_places(doc: Any, ent: Any, sent: Any) -> list[_Candidate]:
+    """Place names inside an organisation's name ("[Texas] Department of Health", "University of
+    [Oregon]", "Northeast [Texas] Community College") or heading a person's title ("[Dublin] Mayor X").
+
+    Every run of one to three capitalised words is a candidate, longest first, all in one group:
+    `_decide` keeps the first that names a prominent place.
     """
     tokens = [t for t in ent if not (t.i == ent.start and t.lower_ == "the")]
+    if ent.label_ == "PERSON":
+        titled = next((i for i, t in enumerate(tokens) if t.lower_ in _TITLE_WORDS), 0)
+        tokens = tokens[:titled]  # only what stands before the title word
     spans: list[tuple[int, int]] = []
-    for k in (3, 2, 1):  # a leading run of capitalised words
-        head = tokens[:k]
-        if len(head) == k < len(tokens) and all(t.text[:1].isupper() and t.is_alpha for t in head):
-            spans.append((head[0].idx, head[-1].idx + len(head[-1].text)))
-    for i, t in enumerate(tokens[:-1]):  # "... of X [Y]" at the end
-        tail = tokens[i + 1 :]
-        if t.lower_ == "of" and i > 0 and len(tail) <= 3 and all(x.text[:1].isupper() and x.is_alpha for x in tail):
-            spans.append((tail[0].idx, tail[-1].idx + len(tail[-1].text)))
-    group = ent.start
+    for size in (3, 2, 1):
+        for i in range(len(tokens) - size + 1):
+            run = tokens[i : i + size]
+            if len(run) < len(tokens) and all(_name_word(t) for t in run):
+                spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
     return [
-        _Candidate(a, b, doc.text[a:b], "ORG_PART", sent.start_char, sent.end_char, group) for a, b in spans
+        _Candidate(a, b, doc.text[a:b], "ORG_PART", sent.start_char, sent.end_char, ent.start) for a, b in spans
     ]
+
+
+def _name_word(token: Any) -> bool:
+    text = token.text
+    return text[:1].isupper() and (token.is_alpha or bool(_ABBREVIATION.fullmatch(text)))
 
 
 def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
@@ -313,6 +325,7 @@ _REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "re
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
 ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
+_ADMIN_WORD = re.compile(r"\s(?:County|Parish|Province|Township|Borough|Oblast|Governorate)$")
 _ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
 _NOT_PLACE_AFTER = re.compile(
     r"^[\s-]+(?:virus|viruses|virus's|fever|hemorrhagic|haemorrhagic|outbreak|outbreaks|vaccine|vaccines|"
@@ -356,15 +369,15 @@ def _decide(
     evidence = _evidence(per_cand, doc)
     facts = _NameFacts(names)
     out: list[tuple[_Candidate, str]] = []
-    groups_done: set[int] = set()
+    inner: dict[int, list[_Candidate]] = {}  # places found inside one entity's name
     for cand, strong, weak, person in per_cand:
-        if cand.group >= 0 and cand.group in groups_done:
-            continue
         kind = _kind(cand, strong, weak, person, evidence, facts, names, text)
-        if kind:
+        if kind and cand.group >= 0:
+            inner.setdefault(cand.group, []).append(cand)
+        elif kind:
             out.append((cand, kind))
-            if cand.group >= 0:
-                groups_done.add(cand.group)
+    for found in inner.values():  # the longest, then the most prominent, place inside each name
+        out.append((max(found, key=lambda c: (len(c.text.split()), facts(c.text).main)), "toponym"))
     return _drop_overlaps(out)
 
 
@@ -405,7 +418,8 @@ def _kind(
     if cand.label in ("GPE", "LOC"):
         return "toponym"
     if cand.label == "ORG_PART":
-        return "toponym" if known.region or known.main >= ORG_PART_MIN else ""
+        admin_word = _ADMIN_WORD.search(name) is not None and known.any >= 0  # "Butler County"
+        return "toponym" if known.region or known.main >= ORG_PART_MIN or admin_word else ""
     if known.any < 0:
         return ""
     if strong or name in evidence.place_names:
