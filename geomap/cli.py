@@ -97,13 +97,83 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
+def geocoder_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--geocoder / --geocoder-option: an opt-in online geocoder for names the gazetteer lacks."""
+    func = click.option(
+        "--geocoder-option",
+        "geocoder_option",
+        multiple=True,
+        metavar="KEY=VALUE",
+        callback=_key_values,
+        help="Option for the online geocoder's constructor, e.g. domain=localhost:8080, "
+        "user_agent=..., timeout=10, min_delay_seconds=1 (repeatable).",
+    )(func)
+    return click.option(
+        "--geocoder",
+        default=None,
+        metavar="SERVICE",
+        callback=_service,
+        help="Also ask this online geocoder (a geopy service: nominatim, photon, ...) about names "
+        "the offline gazetteer does not know. Off by default; answers are cached.",
+    )(func)
+
+
+def _service(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from geomap.errors import UsageError
+    from geomap.geocoders import check_service
+
+    try:
+        return check_service(value) if value else None
+    except UsageError as err:
+        raise click.BadParameter(str(err)) from err
+
+
+def _key_values(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[tuple[str, Any], ...]:
+    pairs = []
+    for item in values:
+        key, eq, value = item.partition("=")
+        if not eq or not key.strip():
+            raise click.BadParameter(f"{item!r} is not KEY=VALUE")
+        pairs.append((key.strip(), _option_value(value.strip())))
+    return tuple(pairs)
+
+
+def _option_value(text: str) -> Any:
+    """'10' -> 10, '0.5' -> 0.5, 'true'/'false' -> bool; anything else stays text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    for kind in (int, float):
+        try:
+            return kind(text)
+        except ValueError:
+            pass
+    return text
+
+
+class _LogFormatter(logging.Formatter):
+    """One line per record; tracebacks (a library retrying, say) only with -vv."""
+
+    def __init__(self, tracebacks: bool) -> None:
+        super().__init__("%(levelname)s: %(message)s")
+        self.tracebacks = tracebacks
+
+    def format(self, record: logging.LogRecord) -> str:
+        if not self.tracebacks and (record.exc_info or record.exc_text):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
 def _setup_logging(verbose: int, quiet: bool) -> None:
     level = (
         logging.ERROR
         if quiet
         else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     )
-    logging.basicConfig(level=level, format="%(levelname)s: %(message)s", stream=sys.stderr, force=True)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_LogFormatter(tracebacks=verbose > 1))
+    logging.basicConfig(level=level, handlers=[handler], force=True)
 
 
 def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
@@ -127,6 +197,8 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         countries=tuple(c.upper() for c in kw["countries"]),
         read=read,
         reuse_articles=not kw["no_reuse"],
+        geocoder=kw.get("geocoder"),
+        geocoder_options=kw.get("geocoder_option", ()),
     )
 
 
@@ -238,10 +310,32 @@ def cli() -> None:
 )
 @click.option("--title", default="geomap", show_default=True, help="Title of the map page.")
 @click.option("--cdn", is_flag=True, help="Load Leaflet from CDNs (smaller file) instead of inlining it.")
+@click.option(
+    "--geojson",
+    "geojson_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write the places as a GeoJSON FeatureCollection (each with its articles) to this file.",
+)
+@click.option(
+    "--csv",
+    "csv_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also write one CSV row per mention (resolved or not) to this file.",
+)
 @pipeline_options
+@geocoder_options
 @common_options
 def map_command(
-    paths: tuple[str, ...], output: Path, title: str, cdn: bool, cache_dir: Path, **kw: Any
+    paths: tuple[str, ...],
+    output: Path,
+    title: str,
+    cdn: bool,
+    geojson_path: Path | None,
+    csv_path: Path | None,
+    cache_dir: Path,
+    **kw: Any,
 ) -> None:
     """Build an interactive map of the places PATHS mention.
 
@@ -266,7 +360,22 @@ def map_command(
         f"wrote {out.map_path} (+ {len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/)",
         err=True,
     )
+    _write_exports(run, geojson_path, csv_path)
     sys.exit(_exit_code(run))
+
+
+def _write_exports(run: Any, geojson_path: Path | None, csv_path: Path | None) -> None:
+    from geomap.render import write_csv, write_geojson
+
+    for path, write, what in ((geojson_path, write_geojson, "places"), (csv_path, write_csv, "mentions")):
+        if path is None:
+            continue
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            count = write(run.articles, path)
+        except OSError as err:
+            raise GeomapError(f"cannot write {path}: {err.strerror or err}") from err
+        click.echo(f"wrote {path} ({count} {what})", err=True)
 
 
 @cli.command("parse")
@@ -280,6 +389,7 @@ def map_command(
     help="jsonl: one object per article; geojson: a FeatureCollection of resolved mentions; csv: a row per mention.",
 )
 @pipeline_options
+@geocoder_options
 @common_options
 def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) -> None:
     """Print the place mentions of PATHS with offsets and resolved places.
@@ -316,9 +426,17 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
 @click.option("--country", default=None, metavar="CC", help="Only places in this country (ISO code).")
 @click.option("--all", "show_all", is_flag=True, help="Print every candidate, not just the best five.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
+@geocoder_options
 @common_options
 def geocode_command(
-    name: str, country: str | None, show_all: bool, fmt: str, cache_dir: Path, quiet: bool
+    name: str,
+    country: str | None,
+    show_all: bool,
+    fmt: str,
+    geocoder: str | None,
+    geocoder_option: tuple[tuple[str, Any], ...],
+    cache_dir: Path,
+    quiet: bool,
 ) -> None:
     """Show the places NAME may be, best first.
 
@@ -334,10 +452,12 @@ def geocode_command(
     from geomap import formats
     from geomap.pipeline import Pipeline, Settings
 
-    with Pipeline(Settings(cache_dir=cache_dir)) as pipeline:
+    settings = Settings(cache_dir=cache_dir, geocoder=geocoder, geocoder_options=geocoder_option)
+    with Pipeline(settings) as pipeline:
         ranked = pipeline.geocode(name, country=country)
     if not ranked:
-        raise GeomapError(f"no place called {name!r} in the gazetteer")
+        where = f"the gazetteer or {geocoder}" if geocoder else "the gazetteer"
+        raise GeomapError(f"no place called {name!r} in {where}")
     for i, (place, score) in enumerate(ranked if show_all else ranked[:5], start=1):
         if fmt == "jsonl":
             click.echo(json.dumps({**formats.place_record(place), "score": score}, ensure_ascii=False))
@@ -490,6 +610,80 @@ def gazetteer_info(cache_dir: Path, quiet: bool) -> None:
         click.echo(json.dumps(gaz.info(), indent=2, ensure_ascii=False, default=str))
     finally:
         gaz.close()
+
+
+_GEONAMES_FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+
+
+@gazetteer_group.command("build")
+@click.option(
+    "--geonames",
+    "geonames",
+    multiple=True,
+    type=_GEONAMES_FILE,
+    metavar="FILE",
+    help="A GeoNames dump to import: allCountries.txt, XX.txt, cities500.txt, admin1CodesASCII.txt, "
+    "countryInfo.txt (plain or .gz; repeatable).",
+)
+@click.option(
+    "--alternate-names", type=_GEONAMES_FILE, metavar="FILE", help="GeoNames' alternateNamesV2.txt to import."
+)
+@click.option("--rebuild", is_flag=True, help="Rebuild the embedded default first (earlier imports follow).")
+@common_options
+def gazetteer_build(
+    geonames: tuple[Path, ...], alternate_names: Path | None, rebuild: bool, cache_dir: Path, quiet: bool
+) -> None:
+    """Build the gazetteer in the cache dir, adding GeoNames dump files to the embedded default.
+
+    The default (cities of 500+ people, countries, regions, seas, rivers, demonyms) is built on first
+    use by any command; this adds your own GeoNames downloads on top, streamed in one transaction.
+
+    \b
+    Example:
+      $ geomap gazetteer build --geonames AM.txt --alternate-names alternateNamesV2.txt
+    """
+    from geomap.gazetteer import Gazetteer
+
+    status = _StatusLine(enabled=not quiet)
+    gaz = Gazetteer.open(cache_dir, rebuild=rebuild, progress=status)
+    try:
+        rows = 0
+        if geonames or alternate_names:
+            rows = gaz.import_geonames(geonames, alternate_names=alternate_names, progress=status)
+        info = gaz.info()
+    finally:
+        gaz.close()
+        status.finish()
+    click.echo(
+        f"imported {rows:,} rows; {info['path']}: {info['places']:,} places, {info['names']:,} names, "
+        f"{int(str(info['size_bytes'])) / 1e6:.1f} MB",
+        err=True,
+    )
+
+
+class _StatusLine:
+    """The latest progress message, rewritten in place on a terminal, with the time taken so far."""
+
+    def __init__(self, enabled: bool, stream: Any = None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled and self.stream.isatty()
+        self.started = time.monotonic()
+        self.last = 0.0
+        self.width = 0
+
+    def __call__(self, message: str) -> None:
+        now = time.monotonic()
+        if not self.enabled or now - self.last < 0.1:
+            return
+        self.last = now
+        line = f"{message}  [{now - self.started:.0f}s]"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = len(line)
+
+    def finish(self) -> None:
+        if self.enabled and self.width:
+            self.stream.write("\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from geopy.exc import ConfigurationError, GeocoderNotFound, GeopyError
 from geopy.extra.rate_limiter import RateLimiter
@@ -21,6 +21,9 @@ from geopy.point import Point
 from geomap.errors import GeocoderError, UsageError
 from geomap.gazetteer import Gazetteer
 from geomap.models import Candidate, Place
+
+if TYPE_CHECKING:
+    from geomap.resolve import Lookup
 
 GeocodeResult: TypeAlias = Location | list[Location] | None
 DEFAULT_USER_AGENT = "geomap/0.1 (offline-first article mapper)"
@@ -207,8 +210,16 @@ def _result(locations: list[Location], exactly_one: bool, limit: int | None) -> 
 class OnlineGeocoder:
     """A geopy provider behind a RateLimiter; failures raise GeocoderError, "not found" returns None."""
 
-    def __init__(self, service: str, geocode: Callable[..., Any], reverse: Callable[..., Any] | None) -> None:
+    def __init__(
+        self,
+        service: str,
+        geocode: Callable[..., Any],
+        reverse: Callable[..., Any] | None,
+        *,
+        domain: str = "",
+    ) -> None:
         self.service = service
+        self.domain = domain  # the server asked, part of the identity under which answers are cached
         self._geocode = geocode
         self._reverse = reverse
 
@@ -261,4 +272,90 @@ def online_geocoder(
         )
 
     reverse = getattr(provider, "reverse", None)
-    return OnlineGeocoder(service, limited(provider.geocode), limited(reverse) if reverse else None)
+    domain = str(getattr(provider, "domain", "") or getattr(provider, "api", "") or "")
+    return OnlineGeocoder(
+        service, limited(provider.geocode), limited(reverse) if reverse else None, domain=domain
+    )
+
+
+# --------------------------------------------------------------------------- the resolver's side
+
+# What each provider is asked for a name: enough detail (country, region, population) to rank it.
+_SEARCH_OPTIONS: dict[str, dict[str, object]] = {
+    "nominatim": {"addressdetails": True, "extratags": True, "language": "en", "limit": 10},
+    "photon": {"language": "en", "limit": 10},
+}
+_COUNTRY_OPTION = {"nominatim": "country_codes"}  # providers that can filter by country themselves
+
+
+class OnlineLookup:
+    """An online provider seen through the resolver's `Lookup` protocol.
+
+    `candidates` returns the provider's places for a name ("not found" is an empty list, which the
+    cache may keep); a failing service raises `GeocoderError`, which must not be cached. Demonyms
+    are the gazetteer's business, so `demonym` is always None. `backend_id` names the service and
+    its server, for `CachedLookup`.
+    """
+
+    def __init__(
+        self, geocoder: OnlineGeocoder, *, search_options: Mapping[str, object] | None = None
+    ) -> None:
+        self.geocoder = geocoder
+        self.search_options = dict(
+            _SEARCH_OPTIONS.get(geocoder.service, {}) if search_options is None else search_options
+        )
+        self.backend_id = f"online:{geocoder.service}:{geocoder.domain}"
+        self.requests = 0
+
+    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]:
+        if not name.strip():
+            return []
+        options = dict(self.search_options)
+        option = _COUNTRY_OPTION.get(self.geocoder.service)
+        if country_code and option:
+            options[option] = country_code.lower()
+        self.requests += 1
+        found = self.geocoder.geocode(name, exactly_one=False, **options)
+        places = [location_to_place(location, self.geocoder.service) for location in _as_list(found)]
+        if country_code:
+            places = [p for p in places if p.country_code == country_code.upper()]
+        firsts = {p.id: p for p in reversed(places)}  # one candidate per place, the first one
+        return [Candidate(place=p, matched=name, name_kind="name") for p in places if firsts.get(p.id) is p]
+
+    def demonym(self, word: str) -> Place | None:
+        return None
+
+
+def _as_list(found: GeocodeResult) -> list[Location]:
+    if found is None:
+        return []
+    return found if isinstance(found, list) else [found]
+
+
+class FallbackLookup:
+    """A `Lookup` that asks `first` (the gazetteer) and, only for names it does not know, `second`."""
+
+    def __init__(self, first: Lookup, second: Lookup) -> None:
+        self.first = first
+        self.second = second
+
+    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]:
+        found = self.first.candidates(name, country_code=country_code)
+        return found or self.second.candidates(name, country_code=country_code)
+
+    def demonym(self, word: str) -> Place | None:
+        return self.first.demonym(word)
+
+
+def check_service(service: str) -> str:
+    """`service` if geopy has a provider of that name, else a UsageError that says what to try."""
+    try:
+        get_geocoder_for_service(service)
+    except GeocoderNotFound as err:
+        raise UsageError(f"unknown geocoding service {service!r} (try 'nominatim' or 'photon')") from err
+    return service
+
+
+def online_lookup(service: str, **options: Any) -> OnlineLookup:
+    """`OnlineLookup` over `online_geocoder(service, **options)` (see there for the options)."""
+    return OnlineLookup(online_geocoder(service, **options))

@@ -25,9 +25,10 @@ from typing import Any
 from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
+from geomap.geocoders import FallbackLookup, OnlineLookup, online_lookup
 from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
 from geomap.recognize import DEFAULT_MODEL, Recognizer
-from geomap.resolve import ResolveOptions, rank_query, resolve_article
+from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,10 @@ class Settings:
     countries: tuple[str, ...] = ()  # soft bias towards these countries (ISO alpha-2)
     read: ReadOptions = field(default_factory=ReadOptions)
     reuse_articles: bool = True  # reuse cached per-article results when nothing changed
+    # Opt-in online geocoder (a geopy service name such as "nominatim") asked, through the cache,
+    # only for names the gazetteer does not know; options go to `geocoders.online_geocoder`.
+    geocoder: str | None = None
+    geocoder_options: tuple[tuple[str, Any], ...] = ()
 
 
 class Pipeline:
@@ -65,6 +70,8 @@ class Pipeline:
         self._gazetteer: Gazetteer | None = None
         self._cache: Cache | None = None
         self._lookup: CachedLookup | None = None
+        self._resolve_lookup: Lookup | None = None
+        self._online: OnlineLookup | None = None
         self._recognizer: Recognizer | None = None
         self.stats: dict[str, int] = {"processed": 0, "reused": 0}
 
@@ -97,6 +104,21 @@ class Pipeline:
         if self._lookup is None:
             self._lookup = CachedLookup(self.gazetteer, self.cache, f"gazetteer:{self.gazetteer.version}")
         return self._lookup
+
+    @property
+    def resolve_lookup(self) -> Lookup:
+        """Where resolution gets candidates: the gazetteer, then (opt-in) an online geocoder, both cached.
+
+        Recognition keeps to the gazetteer, so only names that are places by the text's own evidence
+        ever reach the online service."""
+        if self._resolve_lookup is None:
+            self._resolve_lookup = self.lookup
+            if self.settings.geocoder:
+                online = online_lookup(self.settings.geocoder, **dict(self.settings.geocoder_options))
+                cached = CachedLookup(online, self.cache, online.backend_id)
+                self._online = online
+                self._resolve_lookup = FallbackLookup(self.lookup, cached)
+        return self._resolve_lookup
 
     @property
     def recognizer(self) -> Recognizer:
@@ -147,7 +169,7 @@ class Pipeline:
     def _compute(self, articles: Iterable[Article]) -> Iterable[ArticleResult]:
         options = self.resolve_options
         for article, mentions in self.recognizer.recognize(articles):
-            yield resolve_article(article, mentions, self.lookup, options)
+            yield resolve_article(article, mentions, self.resolve_lookup, options)
 
     def _cached_result(self, article: Article) -> ArticleResult | None:
         if not self.settings.reuse_articles:
@@ -169,6 +191,8 @@ class Pipeline:
             f"demonyms={self.settings.demonyms}",
             self.resolve_options.fingerprint(),
         ]
+        if self.settings.geocoder:
+            parts.append(self._online_id())
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
     def _report(self, done: int, total: int) -> None:
@@ -179,8 +203,12 @@ class Pipeline:
         """Ranked candidates for a free-text query ("Lima", "Lima, Ohio"), best first; `country` filters."""
         cc = country.upper() if country else None
         return rank_query(
-            query, self.lookup, ResolveOptions(countries=self.settings.countries), country_code=cc
+            query, self.resolve_lookup, ResolveOptions(countries=self.settings.countries), country_code=cc
         )
+
+    def _online_id(self) -> str:
+        self.resolve_lookup  # noqa: B018 - builds the online lookup on first use
+        return self._online.backend_id if self._online is not None else ""
 
 
 def _log_gazetteer_build(message: str) -> None:
