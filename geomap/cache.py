@@ -48,7 +48,8 @@ class Cache:
         try:
             return cls(path, _connect(path))
         except sqlite3.DatabaseError as err:
-            aside = path.with_name(f"{path.name}.corrupt-{int(time.time())}")
+            # Nanoseconds: two corrupt files set aside within one second must not overwrite each other.
+            aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
             log.warning("cache %s is corrupt (%s); moved it to %s and starting a new one", path, err, aside)
             _set_aside(path, aside)
             try:
