@@ -344,9 +344,11 @@ def map_command(
 
     \b
     Example:
-      $ geomap map seeds/ -o out/map.html
-      4 articles read, 0 skipped, 61 places, 688 mentions, 12 unresolved
-      wrote out/map.html (+ 4 article pages in out/articles/)
+      $ geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv
+      7 articles read, 0 skipped, 95 places, 505 mentions, 12 unresolved
+      wrote out/map.html (+ 7 article pages in out/articles/)
+      wrote out/places.geojson (95 places)
+      wrote out/mentions.csv (505 mentions)
     """
     from geomap.render import write_map
 
@@ -399,10 +401,11 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
 
     \b
     Example:
-      $ echo "Flooding hit Lima, Ohio on Monday." | geomap parse -
-      {"id": "stdin", "title": "", "source": "stdin", "mentions": [{"start": 13, "end": 17,
-       "text": "Lima", "name": "Lima", "lat": 40.74255, "lon": -84.10523, "country_code": "US",
-       "feature": "city", "score": 0.98, ...}, ...]}
+      $ echo "Flooding hit Lima, Ohio on Monday." | geomap parse - -q
+      {"id": "stdin", "title": "Flooding hit Lima, Ohio on Monday.", "source": "stdin",
+       "mentions": [{"start": 13, "end": 17, "text": "Lima", "kind": "toponym", "label": "GPE",
+       "name": "Lima", "lat": 40.74255, "lon": -84.10523, "country_code": "US", ...,
+       "feature": "city", "place_id": "gn:5160783", "score": 1.0, ...}, {"start": 19, ...}]}
     """
     from geomap import formats
 
@@ -444,10 +447,14 @@ def geocode_command(
 
     \b
     Examples:
-      $ geocode Lima
-      1. Lima, Lima region, Peru  (-12.04318, -77.02824)  city, pop. 7737002  gn:3936456
+      $ geomap geocode Lima
+      1. Lima, Lima Province, Peru  (-12.04318, -77.02824)  capital, pop. 7737002  gn:3936456
+      2. Lima, Ohio, United States  (40.74255, -84.10523)  city, pop. 37873  gn:5160783
+      ...
       $ geomap geocode Lima --country US --format jsonl
-      {"name": "Lima", "lat": 40.74255, "lon": -84.10523, "feature": "city", "country_code": "US", ...}
+      {"name": "Lima", "lat": 40.74255, "lon": -84.10523, "feature": "city", "feature_code": "",
+       "country_code": "US", "country": "United States", "admin1": "Ohio", ...}
+      ...
     """
     from geomap import formats
     from geomap.pipeline import Pipeline, Settings
@@ -491,7 +498,13 @@ def eval_command(
 
     \b
     Example:
-      $ geomap eval ../shared/eval/geovirus.jsonl ../shared/eval/lgl-dev.jsonl --errors out/errors.jsonl
+      $ geomap eval gold.jsonl --errors out/errors.jsonl
+                                    gold  gold+demonyms
+      articles                         2              2
+      ...
+      Acc@161 (end-to-end)         1.000          1.000
+      ...
+      wrote 0 error records to out/errors.jsonl
     """
     from geomap import evaluate, formats
     from geomap.pipeline import Pipeline
@@ -549,9 +562,9 @@ def cache_info(cache_dir: Path, quiet: bool) -> None:
     Example:
       $ geomap cache info
       path      cache/geomap-cache.sqlite
-      bytes     1236992
-      lookups   412
-      articles  4
+      bytes     1417216
+      lookups   549
+      articles  18
     """
     from geomap.cache import Cache
 
@@ -602,6 +615,17 @@ def gazetteer_info(cache_dir: Path, quiet: bool) -> None:
     \b
     Example:
       $ geomap gazetteer info
+      {
+        "path": "cache/gazetteer.sqlite",
+        ...
+        "built_at": "2026-11-22T05:00:53Z",
+        "size_bytes": 72372224,
+        "places": 243767,
+        "by_feature": {"city": 234666, "admin1": 3814, ...},
+        "by_source": {"geonames": 239503, "naturalearth": 4224, "cldr": 33, "composite": 7},
+        ...
+        "attribution": "Contains data from GeoNames (geonames.org), CC BY 4.0; ..."
+      }
     """
     from geomap.gazetteer import Gazetteer
 
@@ -641,6 +665,9 @@ def gazetteer_build(
     \b
     Example:
       $ geomap gazetteer build --geonames AM.txt --alternate-names alternateNamesV2.txt
+      imported 2 rows; cache/gazetteer.sqlite: 243,767 places, 877,529 names, 72.4 MB
+      $ geomap geocode Zorbstadt
+      1. Zorblatt, Syunik, Armenia  (39.51000, 46.34000)  city, pop. 12345  gn:99000001
     """
     from geomap.gazetteer import Gazetteer
 

@@ -1,0 +1,71 @@
+"""The README documents the CLI: every command and option, and a Quick start of exactly two commands."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import click
+import pytest
+
+from geomap.cli import cli
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def commands(group: click.Group = cli, prefix: str = "geomap") -> Iterator[tuple[str, click.Command]]:
+    """Every command under the group, by its full name ("geomap gazetteer build")."""
+    for name, command in sorted(group.commands.items()):
+        path = f"{prefix} {name}"
+        yield path, command
+        if isinstance(command, click.Group):
+            yield from commands(command, path)
+
+
+ALL = list(commands())
+
+
+def test_the_walk_finds_the_commands() -> None:
+    names = {path for path, _ in ALL}
+    assert {"geomap map", "geomap parse", "geomap cache info", "geomap gazetteer build"} <= names
+
+
+@pytest.mark.parametrize(("path", "command"), ALL, ids=[path for path, _ in ALL])
+def test_every_command_is_in_the_readme(path: str, command: click.Command) -> None:
+    assert path in README, f"README.md does not mention `{path}`"
+
+
+def _options() -> dict[str, list[str]]:
+    """Every long option, with the commands that take it."""
+    found: dict[str, list[str]] = {}
+    for path, command in [("geomap", cli), *ALL]:
+        for param in command.params:
+            if isinstance(param, click.Option):
+                for option in param.opts + param.secondary_opts:
+                    if option.startswith("--") and option != "--help":
+                        found.setdefault(option, []).append(path)
+    return dict(sorted(found.items()))
+
+
+OPTIONS = _options()
+
+
+@pytest.mark.parametrize("option", list(OPTIONS))
+def test_every_long_option_is_in_the_readme(option: str) -> None:
+    documented = re.search(re.escape(option) + r"(?![\w-])", README)
+    assert documented, f"README.md does not mention {option} (of {', '.join(OPTIONS[option])})"
+
+
+def test_quick_start_is_one_block_of_exactly_two_commands() -> None:
+    section = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```[a-z]*\n(.*?)```", section, flags=re.DOTALL)
+    assert len(blocks) == 1
+    lines = [line.split("#", 1)[0].strip() for line in blocks[0].splitlines()]
+    assert [line for line in lines if line] == ["make map", "make test"]
+
+
+def test_makefile_runs_what_the_quick_start_promises() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^map: .*\n\t.*geomap map seeds", makefile, flags=re.MULTILINE)
+    assert re.search(r"^test: .*\n\t.*pytest", makefile, flags=re.MULTILINE)
