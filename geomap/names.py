@@ -141,6 +141,9 @@ def lookup_variants(name: str) -> list[LookupKey]:
         for variant in (out[-1], stripped) if stripped else (out[-1],):
             if variant.key.startswith(short):
                 out.append(LookupKey(long + variant.key[len(short) :], variant.features))
+    compass = _strip_compass(out[-1].key)
+    if compass:  # "Northeast Georgia", "Columbus East": last resort, the name without the direction
+        out.append(LookupKey(compass))
     seen: set[tuple[str, bool]] = set()
     unique = []
     for variant in out:
@@ -162,6 +165,24 @@ def _strip_generic(key: str) -> LookupKey | None:
     for prefix, word in _GENERIC_PREFIXES.items():
         if key.startswith(prefix + " ") and len(key) > len(prefix) + 1:
             return LookupKey(key[len(prefix) + 1 :], GENERIC_SUFFIXES[word])
+    return None
+
+
+_COMPASS_WORDS = frozenset(
+    "north south east west northern southern eastern western central northeast northwest southeast southwest "
+    "northeastern northwestern southeastern southwestern upper lower greater".split()
+)
+
+
+def _strip_compass(key: str) -> str | None:
+    """'northeast georgia' -> 'georgia', 'columbus east' -> 'columbus'; None when no direction word."""
+    words = key.split()
+    if len(words) < 2:
+        return None
+    if words[0] in _COMPASS_WORDS:
+        return " ".join(words[1:])
+    if words[-1] in _COMPASS_WORDS:
+        return " ".join(words[:-1])
     return None
 
 

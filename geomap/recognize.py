@@ -295,6 +295,7 @@ class _Known:
     main: float = -1.0  # best prior among places whose main name (or abbreviation) it is; -1: none
     any: float = -1.0  # best prior among all places it names, alternate names included
     region: bool = False  # it is the main name or abbreviation of a country or first-level region
+    settled: float = -1.0  # best prior among populated places and regions it names (not rivers, lakes...)
 
 
 class _NameFacts:
@@ -318,10 +319,12 @@ def _facts(candidates: list[Candidate]) -> _Known:
         main=max((place_prior(c.place) for c in main), default=-1.0),
         any=max(place_prior(c.place) for c in candidates),
         region=any(c.place.feature in _REGION_KINDS for c in main),
+        settled=max((place_prior(c.place) for c in main if c.place.feature in _SETTLED_KINDS), default=-1.0),
     )
 
 
 _REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "region"})
+_SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
 ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
@@ -340,6 +343,7 @@ class _Evidence:
 
     place_names: frozenset[str]  # tagged GPE/LOC somewhere, or with a strong place cue
     person_names: dict[str, int]  # name -> offset from which the document uses it for a person
+    not_places: frozenset[str] = frozenset()  # names the document uses for a disease ("Ebola virus")
 
 
 def _evidence(per_cand: list[tuple[_Candidate, bool, bool, bool]], doc: Any) -> _Evidence:
@@ -354,7 +358,9 @@ def _evidence(per_cand: list[tuple[_Candidate, bool, bool, bool]], doc: Any) -> 
     for cand, _, _, person in per_cand:
         if person:
             people.setdefault(cand.text, cand.start)
-    return _Evidence(frozenset(place_names), people)
+    text = doc.text
+    diseases = {c.text for c, *_ in per_cand if _NOT_PLACE_AFTER.match(text[c.end : c.end + 30])}
+    return _Evidence(frozenset(place_names - diseases), people, frozenset(diseases))
 
 
 def _decide(
@@ -406,7 +412,7 @@ def _kind(
     if cand.label == "NORP" or (cand.label in PLACE_LABELS and _looks_demonym(name)):
         if names.demonym(name) is not None and facts(name).main < PROMINENT:
             return "demonym"
-    if person or name in _COMPASS or _NOT_PLACE_AFTER.match(text[cand.end : cand.end + 30]):
+    if person or name in _COMPASS or (name in evidence.not_places and not strong):
         return ""
     known = facts(name)
     person_from = evidence.person_names.get(name)
@@ -419,7 +425,7 @@ def _kind(
         return "toponym"
     if cand.label == "ORG_PART":
         admin_word = _ADMIN_WORD.search(name) is not None and known.any >= 0  # "Butler County"
-        return "toponym" if known.region or known.main >= ORG_PART_MIN or admin_word else ""
+        return "toponym" if known.region or known.settled >= ORG_PART_MIN or admin_word else ""
     if known.any < 0:
         return ""
     if strong or name in evidence.place_names:
@@ -430,7 +436,7 @@ def _kind(
         return ""
     if cand.label == "NORP" and (known.main < PROMINENT or _followed_by_noun(text, cand.end)):
         return ""  # "from Balkan mafias": an adjective, not a place
-    return "toponym" if known.main >= WEAK_CUE_MIN else ""
+    return "toponym" if known.settled >= WEAK_CUE_MIN else ""
 
 
 def _followed_by_noun(text: str, end: int) -> bool:
