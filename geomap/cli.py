@@ -238,6 +238,7 @@ def _run(paths: Sequence[str], cache_dir: Path, kw: dict[str, Any]) -> Any:
     progress = _ProgressBar(enabled=not kw.get("quiet"))
     with Pipeline(_settings(cache_dir, kw), progress=progress) as pipeline:
         run = pipeline.run(paths)
+    log.info("%(processed)d articles processed, %(reused)d reused from the cache", run.stats)
     for skip in run.skipped:
         click.echo(f"skipped {skip.source}: {skip.reason}", err=True)
     if not run.articles:
