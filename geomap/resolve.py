@@ -73,6 +73,7 @@ class Weights:
     contains: float = 1.5  # a region that holds other places the article names (per place, capped)
     contains_cap: float = 3.0
     country_share: float = 2.5  # times the share of the article's other places in the same country
+    admin1_share: float = 2.0  # times the share of the article's other places in the same first-level region
     proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
     bias: float = 2.0  # user's --country
     min_score: float = 0.0  # below this no candidate is credible
@@ -251,11 +252,20 @@ class _Context:
         same_country = sum(self.weight[k] for k, p in others if p.country_code == place.country_code and place.country_code)
         if same_country and place.feature != "country":
             out.append((w.country_share * same_country / total, "in the article's country"))
+        same_admin1 = sum(
+            self.weight[k] for k, p in others if place.admin1_code and _same_admin1(p, place) and p.feature != "admin1"
+        )
+        if same_admin1 and place.feature not in ("country", "admin1"):
+            out.append((w.admin1_share * same_admin1 / total, "in the article's region"))
         if place.feature not in VAST_FEATURES:
             near = _closeness(place, [p for _, p in others])
             if near > 0.01:
                 out.append((w.proximity * near, "near the article's other places"))
         return out
+
+
+def _same_admin1(a: Place, b: Place) -> bool:
+    return (a.country_code, a.admin1_code) == (b.country_code, b.admin1_code)
 
 
 def _holds(region: Place, place: Place) -> bool:
