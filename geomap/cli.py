@@ -346,10 +346,10 @@ def map_command(
     \b
     Example:
       $ geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv
-      7 articles read, 0 skipped, 95 places, 505 mentions, 12 unresolved
+      7 articles read, 0 skipped, 93 places, 503 mentions, 10 unresolved
       wrote out/map.html (+ 7 article pages in out/articles/)
-      wrote out/places.geojson (95 places)
-      wrote out/mentions.csv (505 mentions)
+      wrote out/places.geojson (93 places)
+      wrote out/mentions.csv (503 mentions)
     """
     from geomap.render import write_map
 
