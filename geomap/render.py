@@ -650,6 +650,16 @@ def _feature(point: PlacePoint) -> dict[str, object]:
             "url": ref.article.url,
             "date": ref.article.date,
             "mentions": ref.mentions,
+            "mention_list": [
+                {
+                    "text": r.mention.text,
+                    "start": r.mention.start,
+                    "end": r.mention.end,
+                    "sentence": r.mention.sentence,
+                    "score": r.score,
+                }
+                for r in ref.resolutions
+            ],
         }
         for ref in point.articles
     ]

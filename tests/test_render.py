@@ -506,13 +506,19 @@ def test_write_geojson_one_feature_per_drawable_place(tmp_path: Path) -> None:
     assert paris["geometry"] == {"type": "Point", "coordinates": [PARIS.lon, PARIS.lat]}
     props = paris["properties"]
     assert (props["name"], props["articles"], props["mentions"]) == ("Paris", 3, 4)
-    assert props["article_list"][0] == {
+    first = props["article_list"][0]
+    mention_list = first.pop("mention_list")
+    assert first == {
         "id": "news/floods.txt",
         "title": "Floods in Paris",
         "url": "https://example.com/floods",
         "date": "2024-03-01",
         "mentions": 2,
     }
+    assert len(mention_list) == 2
+    for m in mention_list:
+        assert m["text"] == "Paris" and m["end"] - m["start"] == len("Paris")
+        assert "Paris" in m["sentence"]
 
 
 def test_write_csv_one_row_per_mention(tmp_path: Path) -> None:
