@@ -91,6 +91,13 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results."
         ),
+        click.option(
+            "--overrides",
+            type=click.Path(dir_okay=False, path_type=Path),
+            default=None,
+            metavar="FILE",
+            help="CSV/YAML rules 'name,place,context': force a name to a place id, or '-' to never map it.",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -197,6 +204,7 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         countries=tuple(c.upper() for c in kw["countries"]),
         read=read,
         reuse_articles=not kw["no_reuse"],
+        overrides=kw.get("overrides"),
         geocoder=kw.get("geocoder"),
         geocoder_options=kw.get("geocoder_option", ()),
     )

@@ -27,6 +27,7 @@ from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
 from geomap.geocoders import FallbackLookup, OnlineLookup, online_lookup
 from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
+from geomap.overrides import Overrides, load_overrides
 from geomap.recognize import DEFAULT_MODEL, Recognizer
 from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article
 
@@ -59,6 +60,7 @@ class Settings:
     # only for names the gazetteer does not know; options go to `geocoders.online_geocoder`.
     geocoder: str | None = None
     geocoder_options: tuple[tuple[str, Any], ...] = ()
+    overrides: Path | None = None  # CSV/YAML of "name [in context] -> place id" rules (geomap.overrides)
 
 
 class Pipeline:
@@ -73,6 +75,7 @@ class Pipeline:
         self._resolve_lookup: Lookup | None = None
         self._online: OnlineLookup | None = None
         self._recognizer: Recognizer | None = None
+        self._resolve_options: ResolveOptions | None = None
         self.stats: dict[str, int] = {"processed": 0, "reused": 0}
 
     def __enter__(self) -> Pipeline:
@@ -130,7 +133,12 @@ class Pipeline:
 
     @property
     def resolve_options(self) -> ResolveOptions:
-        return ResolveOptions(countries=self.settings.countries)
+        if self._resolve_options is None:
+            overrides = Overrides()
+            if self.settings.overrides is not None:
+                overrides = load_overrides(self.settings.overrides, self.gazetteer.place)
+            self._resolve_options = ResolveOptions(countries=self.settings.countries, overrides=overrides)
+        return self._resolve_options
 
     def read(self, paths: Sequence[str | Path]) -> tuple[list[Article], list[Skipped]]:
         articles: list[Article] = []

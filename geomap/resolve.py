@@ -21,6 +21,7 @@ from typing import Protocol
 
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
 from geomap.names import normalize
+from geomap.overrides import Overrides, Rule
 
 # The prior of a place, in the units of log10(population): what a bare mention of the name most
 # likely means before any context. A country outranks any city of its name; a first-level region
@@ -84,9 +85,10 @@ class ResolveOptions:
     countries: tuple[str, ...] = ()  # soft bias, ISO alpha-2
     weights: Weights = field(default_factory=Weights)
     alternatives: int = 3  # runner-ups kept with every resolution
+    overrides: Overrides = field(default_factory=Overrides)
 
     def fingerprint(self) -> str:
-        return f"bias={','.join(sorted(self.countries))};w={self.weights}"
+        return f"bias={','.join(sorted(self.countries))};w={self.weights};overrides={self.overrides.digest}"
 
 
 @dataclass(frozen=True)
@@ -109,8 +111,10 @@ def resolve_article(
     that a coherent reading of the whole article emerges ("Athens" with Gwinnett County and Atlanta
     is Athens, Georgia; with Sparta and Crete it is the Greek capital).
     """
+    rules = {normalize(m.text): options.overrides.rule_for(m.text, article.text) for m in mentions}
+    mentions = [m for m in mentions if not (rules[normalize(m.text)] and rules[normalize(m.text)].place is None)]
     toponyms = [m for m in mentions if m.kind != "demonym"]
-    cands = {key: lookup.candidates(m.text) for key, m in _first_by_key(toponyms).items()}
+    cands = {key: _override_or(rules[key], lookup, m.text) for key, m in _first_by_key(toponyms).items()}
     qualifiers = _qualifiers(article.text, toponyms, cands)
     named = _named_regions(cands)
     weight = Counter(normalize(m.text) for m in toponyms)
@@ -127,6 +131,13 @@ def resolve_article(
 
 
 ROUNDS = 4
+
+
+def _override_or(rule: Rule | None, lookup: Lookup, name: str) -> list[Candidate]:
+    """The user's place for this name, when an override says so; else the lookup's candidates."""
+    if rule is not None and rule.place is not None:
+        return [Candidate(rule.place, name, "override")]
+    return lookup.candidates(name)
 
 
 def _first_by_key(mentions: Sequence[Mention]) -> dict[str, Mention]:
@@ -190,7 +201,9 @@ def _rank(
         place = cand.place
         score = _prior(cand)
         reasons = [place.feature or "place"]
-        if cand.name_kind not in ("name", "abbr"):
+        if cand.name_kind == "override":
+            reasons.append("--overrides")
+        elif cand.name_kind not in ("name", "abbr"):
             score += w.alternate_name
         if qualifier is not None and _in_qualifier(place, qualifier):
             score += w.qualifier

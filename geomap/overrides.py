@@ -1,0 +1,96 @@
+"""User overrides: "this name [in this context] is that place", and names never to map.
+
+A CSV file (header `name,place,context`) or a YAML list of `{name, place, context}`::
+
+    name,place,context
+    Lima,gn:5160783,Ohio          # "Lima" in an article that mentions Ohio is Lima, Ohio
+    Georgia,gn:4197000,           # "Georgia" is always the US state
+    Svitan,-,                     # never map "Svitan"
+
+`place` is a place id as `geomap geocode --format jsonl` prints it; `-` (or empty) means never map.
+`context`, when given, must occur in the article (whole word, any case) for the rule to apply.
+Rules are tried in file order; the first that fits wins.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geomap.errors import UsageError
+from geomap.models import Place
+from geomap.names import normalize
+
+NEVER = ("", "-", "none", "null")
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str  # normalised
+    place: Place | None  # None: never map this name
+    context: str = ""
+
+    def applies(self, article_text: str) -> bool:
+        if not self.context:
+            return True
+        return re.search(rf"(?<!\w){re.escape(self.context)}(?!\w)", article_text, re.IGNORECASE) is not None
+
+
+@dataclass(frozen=True)
+class Overrides:
+    rules: tuple[Rule, ...] = ()
+    digest: str = ""  # of the file's content, for cache fingerprints
+
+    def rule_for(self, name: str, article_text: str) -> Rule | None:
+        key = normalize(name)
+        return next((r for r in self.rules if r.name == key and r.applies(article_text)), None)
+
+
+def load_overrides(path: Path, place_by_id: Callable[[str], Place | None]) -> Overrides:
+    """Read and check an overrides file; every place id must exist (`place_by_id` looks it up)."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise UsageError(f"cannot read overrides {path}: {err.strerror or err}") from err
+    text = data.decode("utf-8-sig", errors="replace")
+    rows = _yaml_rows(text, path) if path.suffix.lower() in (".yaml", ".yml") else _csv_rows(text)
+    rules = []
+    for line, row in rows:
+        name = str(row.get("name") or "").strip()
+        if not name:
+            raise UsageError(f"overrides {path}:{line}: no name")
+        target = str(row.get("place") or "").split("#")[0].strip()
+        place = None
+        if target.lower() not in NEVER:
+            place = place_by_id(target)
+            if place is None:
+                raise UsageError(f"overrides {path}:{line}: no place with id {target!r} (see `geomap geocode`)")
+        context = str(row.get("context") or "").split("#")[0].strip()
+        rules.append(Rule(normalize(name), place, context))
+    return Overrides(tuple(rules), hashlib.sha256(data).hexdigest()[:16])
+
+
+def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    reader = csv.DictReader(io.StringIO("\n".join(lines)))
+    if not reader.fieldnames or "name" not in reader.fieldnames or "place" not in reader.fieldnames:
+        raise UsageError("overrides CSV needs a header with at least: name,place[,context]")
+    return [(i + 2, row) for i, row in enumerate(reader)]
+
+
+def _yaml_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(text) or []
+    except yaml.YAMLError as err:
+        raise UsageError(f"overrides {path}: not valid YAML: {err}") from err
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise UsageError(f"overrides {path}: expected a list of {{name, place, context}} entries")
+    return [(i + 1, r) for i, r in enumerate(data)]

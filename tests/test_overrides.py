@@ -1,0 +1,59 @@
+"""--overrides: user rules applied on every run and reflected in the cache."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from geomap.cli import cli
+from geomap.errors import UsageError
+from geomap.gazetteer import Gazetteer
+from geomap.overrides import load_overrides
+
+TEXT = "Lima hosts the summit. Farmers from Ohio and Peru attended."
+
+
+def parse(cache_dir: Path, text: str, *extra: str) -> dict[str, dict]:
+    result = CliRunner().invoke(cli, ["parse", "-", "-q", "--cache-dir", str(cache_dir), *extra], input=text)
+    assert result.exit_code == 0, result.output
+    return {m["text"]: m for m in json.loads(result.stdout)["mentions"]}
+
+
+def lima_ohio_id(cache_dir: Path) -> str:
+    result = CliRunner().invoke(cli, ["geocode", "Lima, Ohio", "--cache-dir", str(cache_dir), "--format", "jsonl"])
+    return json.loads(result.stdout.splitlines()[0])["id"]
+
+
+def test_rules_force_a_place_in_context_and_drop_names(cache_dir: Path, tmp_path: Path) -> None:
+    before = parse(cache_dir, TEXT)
+    assert before["Lima"]["country_code"] == "PE" and "Peru" in before
+    rules = tmp_path / "overrides.csv"
+    rules.write_text(f"name,place,context\nLima,{lima_ohio_id(cache_dir)},Ohio\nPeru,-,\n", encoding="utf-8")
+    after = parse(cache_dir, TEXT, "--overrides", str(rules))
+    assert after["Lima"]["admin1"] == "Ohio" and "--overrides" in after["Lima"]["reason"]
+    assert "Peru" not in after  # never mapped
+    # the context decides: without "Ohio" in the article the rule does not apply
+    elsewhere = parse(cache_dir, "Lima hosts the summit.", "--overrides", str(rules))
+    assert elsewhere["Lima"]["country_code"] == "PE"
+
+
+def test_changing_the_rules_invalidates_cached_articles(cache_dir: Path, tmp_path: Path) -> None:
+    rules = tmp_path / "overrides.yaml"
+    rules.write_text("- {name: Peru, place: '-'}\n", encoding="utf-8")
+    assert "Peru" not in parse(cache_dir, TEXT, "--overrides", str(rules))
+    rules.write_text("- {name: Ohio, place: '-'}\n", encoding="utf-8")
+    again = parse(cache_dir, TEXT, "--overrides", str(rules))
+    assert "Peru" in again and "Ohio" not in again
+
+
+def test_unknown_place_id_is_a_clear_error(gazetteer: Gazetteer, tmp_path: Path) -> None:
+    rules = tmp_path / "o.csv"
+    rules.write_text("name,place\nLima,gn:0\n", encoding="utf-8")
+    with pytest.raises(UsageError, match=r"o.csv:2: no place with id 'gn:0'"):
+        load_overrides(rules, gazetteer.place)
+    rules.write_text("nom,lieu\nLima,gn:0\n", encoding="utf-8")
+    with pytest.raises(UsageError, match="header"):
+        load_overrides(rules, gazetteer.place)
