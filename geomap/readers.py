@@ -57,9 +57,7 @@ def kind_for_suffix(suffix: str) -> str:
     return KIND_BY_SUFFIX.get(suffix.lower(), "sniff")
 
 
-def read_document(
-    data: bytes, *, kind: str, source: str, base_id: str, fields: RecordFields
-) -> Iterator[Item]:
+def read_document(data: bytes, *, kind: str, source: str, base_id: str, fields: RecordFields) -> Iterator[Item]:
     """Parse one input's bytes. `base_id` is a single document's id and the prefix of record ids."""
     text = decode_bytes(data)
     if text is None:
@@ -459,8 +457,9 @@ def _related_part(block: str) -> str:
     lines = block.split("\n")
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if _TRAILING_BLOCK.fullmatch(stripped) and not re.match(r"(?:\d+|no)?\s*comment|post|leave|add|write|show|view|load",
-                                                               stripped, re.IGNORECASE):
+        if _TRAILING_BLOCK.fullmatch(stripped) and not re.match(
+            r"(?:\d+|no)?\s*comment|post|leave|add|write|show|view|load", stripped, re.IGNORECASE
+        ):
             return "\n".join(lines[i:])
     return ""
 
@@ -644,9 +643,7 @@ def read_json(text: str, *, source: str, base_id: str, fields: RecordFields) -> 
         if not value:
             yield Skipped(source, "no records")
         for number, record in enumerate(value, start=1):
-            yield record_article(
-                record, source=f"{source}:{number}", fallback_id=f"{base_id}:{number}", fields=fields
-            )
+            yield record_article(record, source=f"{source}:{number}", fallback_id=f"{base_id}:{number}", fields=fields)
     else:
         yield Skipped(source, "JSON is neither a record nor a list of records")
 

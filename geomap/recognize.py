@@ -64,9 +64,7 @@ _STRIP_LEADING = re.compile(r"^(?:the|The|THE)\s+")
 _STRIP_TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:!?\"“”)(\[\]-])+$")
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){2,}$")  # U.S., U.K., D.C.: the last period belongs to the name
 # Words that head adjectival uses ("Western officials") and name regions of many countries.
-_COMPASS = frozenset(
-    {"Western", "Eastern", "Northern", "Southern", "Central", "West", "East", "North", "South"}
-)
+_COMPASS = frozenset({"Western", "Eastern", "Northern", "Southern", "Central", "West", "East", "North", "South"})
 _FUNCTION_WORDS = frozenset(
     "and or but in on at to of for from with by as is was are were has had have will would who which that "
     "where when after before since while".split()
@@ -183,9 +181,7 @@ def _candidates(doc: Any) -> list[_Candidate]:
             continue
         sent = ent.sent
         for start, end in _split_entity(doc, ent):
-            out.append(
-                _Candidate(start, end, doc.text[start:end], ent.label_, sent.start_char, sent.end_char)
-            )
+            out.append(_Candidate(start, end, doc.text[start:end], ent.label_, sent.start_char, sent.end_char))
         if ent.label_ in ("ORG", "FAC", "PERSON") and len(ent) >= 2:
             out.extend(_inner_places(doc, ent, sent))
     run: list[Any] = []
@@ -223,9 +219,7 @@ def _inner_places(doc: Any, ent: Any, sent: Any) -> list[_Candidate]:
             run = tokens[i : i + size]
             if len(run) < len(tokens) and all(_name_word(t) for t in run):
                 spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
-    return [
-        _Candidate(a, b, doc.text[a:b], "ORG_PART", sent.start_char, sent.end_char, ent.start) for a, b in spans
-    ]
+    return [_Candidate(a, b, doc.text[a:b], "ORG_PART", sent.start_char, sent.end_char, ent.start) for a, b in spans]
 
 
 def _name_word(token: Any) -> bool:
@@ -275,7 +269,7 @@ def _context_votes(text: str, cand: _Candidate) -> tuple[bool, bool, bool]:
     after = text[cand.end : cand.end + 40]
     strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after))
     weak_match = _BEFORE_WEAK.search(before)
-    weak = bool(weak_match) and not _institution_of(before, weak_match)
+    weak = weak_match is not None and not _institution_of(before, weak_match)
     person = bool(_SPEECH_AFTER.match(after) or _HONORIFIC_BEFORE.search(before))
     return strong, weak, person
 
@@ -363,9 +357,7 @@ def _evidence(per_cand: list[tuple[_Candidate, bool, bool, bool]], doc: Any) -> 
     return _Evidence(frozenset(place_names - diseases), people, frozenset(diseases))
 
 
-def _decide(
-    candidates: list[_Candidate], doc: Any, text: str, names: NameIndex
-) -> list[tuple[_Candidate, str]]:
+def _decide(candidates: list[_Candidate], doc: Any, text: str, names: NameIndex) -> list[tuple[_Candidate, str]]:
     """Keep the candidates the evidence supports, as (candidate, kind) with kind toponym/demonym."""
     per_cand = [
         (cand, *_context_votes(text, cand))
@@ -441,7 +433,7 @@ def _kind(
 
 def _followed_by_noun(text: str, end: int) -> bool:
     m = re.match(r"\s+([A-Za-z]+)", text[end : end + 30])
-    return bool(m) and m.group(1).islower() and m.group(1) not in _FUNCTION_WORDS
+    return m is not None and m.group(1).islower() and m.group(1) not in _FUNCTION_WORDS
 
 
 def _looks_demonym(name: str) -> bool:

@@ -112,7 +112,8 @@ def resolve_article(
     is Athens, Georgia; with Sparta and Crete it is the Greek capital).
     """
     rules = {normalize(m.text): options.overrides.rule_for(m.text, article.text) for m in mentions}
-    mentions = [m for m in mentions if not (rules[normalize(m.text)] and rules[normalize(m.text)].place is None)]
+    never = {key for key, rule in rules.items() if rule is not None and rule.place is None}
+    mentions = [m for m in mentions if normalize(m.text) not in never]
     toponyms = [m for m in mentions if m.kind != "demonym"]
     cands = {key: _override_or(rules[key], lookup, m.text) for key, m in _first_by_key(toponyms).items()}
     qualifiers = _qualifiers(article.text, toponyms, cands)
@@ -161,9 +162,7 @@ def _resolution(
     best = ranked[0]
     alternatives = tuple(s.place for s in ranked[1 : 1 + options.alternatives])
     if best.score < options.weights.min_score:
-        return Resolution(
-            mention, None, 0.0, alternatives=(best.place, *alternatives), reason="no credible candidate"
-        )
+        return Resolution(mention, None, 0.0, alternatives=(best.place, *alternatives), reason="no credible candidate")
     return Resolution(mention, best.place, _confidence(ranked), alternatives, best.reason)
 
 
@@ -243,8 +242,12 @@ class _Context:
     weight: Counter[str]  # name -> how often the article uses it
 
     @classmethod
-    def build(cls, named: tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]],
-              winners: dict[str, Place], weight: Counter[str]) -> _Context:
+    def build(
+        cls,
+        named: tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]],
+        winners: dict[str, Place],
+        weight: Counter[str],
+    ) -> _Context:
         located = {k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}
         return cls(named[0], named[1], located, weight)
 
@@ -262,7 +265,9 @@ class _Context:
         if contains:
             out.append((min(w.contains_cap, w.contains * contains), f"holds {contains} other place(s) of the article"))
         total = sum(self.weight[k] for k, _ in others)
-        same_country = sum(self.weight[k] for k, p in others if p.country_code == place.country_code and place.country_code)
+        same_country = sum(
+            self.weight[k] for k, p in others if p.country_code == place.country_code and place.country_code
+        )
         if same_country and place.feature != "country":
             out.append((w.country_share * same_country / total, "in the article's country"))
         same_admin1 = sum(

@@ -77,8 +77,8 @@ def write_tsv_gz(path: Path, columns: list[str], rows: Iterable[dict[str, str]])
     return count
 
 
-MAX_POINT_SHIFT_KM = 250.0
-COMPACT_SHARE = 0.75  # only a country whose largest body holds this share of its area gets a centroid  # a country's source point farther than this from its polygon's centroid is replaced
+MAX_POINT_SHIFT_KM = 250.0  # a country's source point farther than this from its body's centroid is replaced
+COMPACT_SHARE = 0.75  # only a country whose largest body holds this share of its area gets a centroid
 
 
 def country_rows(source: Path, centroids: dict[str, tuple[float, float]]) -> Iterator[dict[str, str]]:
@@ -230,9 +230,7 @@ def build(source: Path, out: Path, country_polygons: Path | None = None) -> dict
         "inputs": inputs,
         "source_readme": "shared/data/gazetteer/README.md",
     }
-    (out / "manifest.json").write_text(
-        json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8"
-    )
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return manifest
 
 
