@@ -192,7 +192,26 @@ def _candidates(doc: Any) -> list[_Candidate]:
         out.extend(_run_candidate(doc, run))
         run = []
     out.extend(_run_candidate(doc, run))
-    out.sort(key=lambda c: c.start)
+    out.extend(_datelines(doc))
+    out.sort(key=lambda c: (c.start, c.label != "DATELINE"))
+    return out
+
+
+# "MIDDLETOWN — ...", "BEIRUT: ...", "WASHINGTON, D.C. -- ...": a news dateline names where the story is.
+_DATELINE = re.compile(
+    r"(?m)^[ \t]*(?P<place>[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3})(?:,[ \t]*[A-Z][A-Za-z.]+)?[ \t]*(?:—|–|--|:)"
+)
+
+
+def _datelines(doc: Any) -> list[_Candidate]:
+    out = []
+    for m in _DATELINE.finditer(doc.text):
+        start, end = m.span("place")
+        span = doc.char_span(start, end, alignment_mode="expand")
+        if span is None or len(m.group("place")) < 3:
+            continue
+        sent = span.sent
+        out.append(_Candidate(start, end, m.group("place"), "DATELINE", sent.start_char, sent.end_char))
     return out
 
 
@@ -322,6 +341,11 @@ _SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
 ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
+# "Grand Ledge Police", "Mount Pleasant High School": a town's name heads its local institutions.
+_LOCAL_INSTITUTION = re.compile(
+    r"^\s+(?:Police|Fire|Sheriff|City|Town|Village|Township|County|High|Middle|Elementary|School|Schools|"
+    r"Senior|Public|Library|Council|Board|Hospital|Chamber|Municipal|Regional|Community|Area)\b"
+)
 _ADMIN_WORD = re.compile(r"\s(?:County|Parish|Province|Township|Borough|Oblast|Governorate)$")
 _ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
 _NOT_PLACE_AFTER = re.compile(
@@ -407,6 +431,8 @@ def _kind(
     if person or name in _COMPASS or (name in evidence.not_places and not strong):
         return ""
     known = facts(name)
+    if cand.label == "DATELINE":
+        return "toponym" if known.settled >= 0 else ""
     person_from = evidence.person_names.get(name)
     if person_from is not None and person_from <= cand.start and not strong:
         if not (known.main >= PROMINENT and name in evidence.place_names):
@@ -417,7 +443,8 @@ def _kind(
         return "toponym"
     if cand.label == "ORG_PART":
         admin_word = _ADMIN_WORD.search(name) is not None and known.any >= 0  # "Butler County"
-        return "toponym" if known.region or known.settled >= ORG_PART_MIN or admin_word else ""
+        local = _LOCAL_INSTITUTION.match(text[cand.end : cand.end + 40]) is not None and known.settled >= WEAK_CUE_MIN
+        return "toponym" if known.region or known.settled >= ORG_PART_MIN or admin_word or local else ""
     if known.any < 0:
         return ""
     if strong or name in evidence.place_names:
