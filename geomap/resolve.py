@@ -32,7 +32,7 @@ FEATURE_PRIOR: dict[str, float] = {
     "ocean": 8.0,
     "sea": 7.5,
     "macro_region": 7.5,
-    "gulf": 7.0,
+    "gulf": 7.5,
     "strait": 7.0,
     "admin1": 6.5,
     "region": 6.0,

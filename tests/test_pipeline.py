@@ -19,6 +19,12 @@ EXPECTED = [
     ("Pokrovsk", "UA", 48.2820, 37.1758, 50),
     ("Tehran", "IR", 35.6892, 51.3890, 50),
     ("Baku", "AZ", 40.4093, 49.8671, 50),
+    # the names the small model mislabels (PERSON, ORG, NORP) and the regions and seas
+    ("Chasiv Yar", "UA", 48.5867, 37.8353, 50),
+    ("Kostyantynivka", "UA", 48.5277, 37.7069, 50),
+    ("Nagorno-Karabakh", "AZ", 39.8177, 46.7528, 100),
+    ("Nakhchivan", "AZ", 39.2089, 45.4122, 100),
+    ("Persian Gulf", "", 26.0, 52.0, 300),
 ]
 
 
