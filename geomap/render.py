@@ -21,9 +21,7 @@ import html
 import io
 import json
 import math
-import os
 import re
-import tempfile
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -40,6 +38,7 @@ import xstatic.pkg.leaflet_markercluster
 from folium.template import Template
 
 from geomap.models import Article, ArticleResult, Place, Resolution
+from geomap.outputs import write_text_atomic
 
 DEFAULT_ATTRIBUTION = "Contains data from GeoNames (CC BY 4.0), Natural Earth (public domain)"
 ARTICLES_DIR = "articles"  # reader views go in this folder beside the map file
@@ -790,12 +789,4 @@ def write_map(
 
 def atomic_write(path: Path, text: str) -> None:
     """Write via a temporary file in the same folder and `os.replace`, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", errors="replace", newline="\n") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600; the output is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(path, text)
