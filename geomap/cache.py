@@ -6,7 +6,8 @@
   fingerprint (model, gazetteer, options), so unchanged articles are not processed again.
 
 The file uses WAL and a busy timeout so that two runs can share it; a corrupt file is set aside
-with a warning and a new one created.
+with a warning and a new one created. Other SQLite failures (a lock held past the timeout, a file
+that cannot be opened, a full disk) are a `CacheError`: one line for the user, the file left alone.
 """
 
 from __future__ import annotations
@@ -43,30 +44,39 @@ class Cache:
 
     @classmethod
     def open(cls, cache_dir: Path) -> Cache:
-        cache_dir.mkdir(parents=True, exist_ok=True)
         path = cache_dir / CACHE_FILENAME
         try:
+            cache_dir.mkdir(parents=True, exist_ok=True)
             return cls(path, _connect(path))
+        except OSError as err:
+            raise CacheError(f"cannot open the cache {path}: {err.strerror or err}") from err
         except sqlite3.DatabaseError as err:
+            if not _is_damage(err):  # busy, locked, unopenable, disk full: not a reason to throw it away
+                raise CacheError(f"cannot open the cache {path}: {err}") from err
             # Nanoseconds: two corrupt files set aside within one second must not overwrite each other.
             aside = path.with_name(f"{path.name}.corrupt-{time.time_ns()}")
             log.warning("cache %s is corrupt (%s); moved it to %s and starting a new one", path, err, aside)
-            _set_aside(path, aside)
             try:
+                _set_aside(path, aside)
                 return cls(path, _connect(path))
-            except sqlite3.DatabaseError as err2:
+            except (OSError, sqlite3.Error) as err2:
                 raise CacheError(f"cannot create a cache at {path}: {err2}") from err2
 
     def get(self, table: str, key: str) -> Any | None:
-        row = self._conn.execute(f"SELECT value FROM {_table(table)} WHERE key = ?", (key,)).fetchone()
+        sql = f"SELECT value FROM {_table(table)} WHERE key = ?"
+        try:
+            row = self._conn.execute(sql, (key,)).fetchone()
+        except sqlite3.Error as err:
+            raise CacheError(f"cannot read the cache {self.path}: {err}") from err
         return None if row is None else json.loads(row[0])
 
     def put(self, table: str, key: str, value: Any) -> None:
-        with self._conn:
-            self._conn.execute(
-                f"INSERT OR REPLACE INTO {_table(table)} (key, value, created) VALUES (?, ?, ?)",
-                (key, json.dumps(value, ensure_ascii=False), time.time()),
-            )
+        sql = f"INSERT OR REPLACE INTO {_table(table)} (key, value, created) VALUES (?, ?, ?)"
+        try:
+            with self._conn:
+                self._conn.execute(sql, (key, json.dumps(value, ensure_ascii=False), time.time()))
+        except sqlite3.Error as err:  # disk full, or a lock held past the busy timeout
+            raise CacheError(f"cannot write to the cache {self.path}: {err}") from err
 
     def info(self) -> dict[str, Any]:
         counts = {
@@ -112,6 +122,12 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _is_damage(err: sqlite3.DatabaseError) -> bool:
+    """Whether an error opening the cache means the file is damaged (our own checks raise without a code)."""
+    name = getattr(err, "sqlite_errorname", None)
+    return name is None or name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB"))
 
 
 def _set_aside(path: Path, aside: Path) -> None:

@@ -230,6 +230,8 @@ def test_mixed_folder_maps_every_good_article(mixed_map: MixedRun) -> None:
     on_map = _mapped_readers(_map_data(out))
     for article_id in GOOD_IDS:
         assert reader_filename(article_id) in on_map, article_id
+    # ...and so is every other article read (the seeds' "Related" entries): each has a page and a place.
+    assert on_map == {page.name for page in (out.parent / "articles").iterdir()}
     # The Latin-1 file was decoded as Latin-1 (a wrong code page would garble these letters).
     reader = (out.parent / "articles" / reader_filename("colombia-protests")).read_text()
     assert "Bogotá" in reader and "São Paulo" in reader
@@ -287,6 +289,19 @@ def test_rerun_processes_only_the_new_file(cache_dir: Path, tmp_path: Path) -> N
     assert [r.resolutions for r in after.articles[:n]] == [r.resolutions for r in before.articles]
     on_map = {ref.article.id for point in aggregate(after.articles) for ref in point.articles}
     assert on_map == set(ids)
+
+
+def test_syndicated_copy_is_one_article_with_both_sources(cache_dir: Path, tmp_path: Path) -> None:
+    folder = tmp_path / "inbox"
+    (folder / "wire").mkdir(parents=True)
+    text = SMALL[0].read_text(encoding="utf-8")
+    (folder / "ledger.txt").write_text(text, encoding="utf-8")
+    (folder / "wire" / "copy.txt").write_bytes(text.replace("\n", "\r\n").encode("utf-8"))  # other line ends
+    result = _invoke("parse", folder, "--cache-dir", cache_dir, "-q")
+    assert result.exit_code == 0, result.stderr
+    [record] = [json.loads(line) for line in result.stdout.splitlines()]
+    assert record["source"] == str(folder / "ledger.txt")
+    assert record["also_sources"] == [str(folder / "wire" / "copy.txt")]
 
 
 @pytest.mark.parametrize("change", [{"countries": ("US",)}, {"demonyms": True}], ids=["country", "demonyms"])
@@ -406,6 +421,17 @@ def test_corrupt_cache_is_set_aside_and_rebuilt(clean_cache: tuple[Path, str], t
     assert aside.read_bytes() == damaged  # kept for inspection, not deleted
     assert _integrity(cache) == "ok"
     assert _cached_articles(cache) == len(clean_stdout.splitlines())
+
+
+def test_cache_path_taken_by_a_folder_is_an_error_not_damage(cache_dir: Path) -> None:
+    taken = cache_dir / CACHE_FILENAME
+    taken.mkdir()
+    (taken / "notes.txt").write_text("mine")
+    result = _invoke("parse", SMALL[0], "--cache-dir", cache_dir)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1].startswith(f"Error: cannot open the cache {taken}: ")
+    assert (taken / "notes.txt").read_text() == "mine"  # not "set aside" as if it were a damaged file
+    assert not list(cache_dir.glob("*.corrupt-*"))
 
 
 def test_truncated_gazetteer_is_rebuilt(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
