@@ -15,6 +15,7 @@ and it is dropped when the document uses the name for a person ("Majid Azizi", "
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -171,17 +172,30 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+class _Sentences:
+    """Sentence bounds of a document, found once (`Span.sent` walks the document on every call)."""
+
+    def __init__(self, doc: Any) -> None:
+        bounds = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(doc.text))]
+        self.starts = [b[0] for b in bounds]
+        self.bounds = bounds
+
+    def around(self, offset: int) -> tuple[int, int]:
+        return self.bounds[max(0, bisect.bisect_right(self.starts, offset) - 1)]
+
+
 def _candidates(doc: Any) -> list[_Candidate]:
     """Every entity the model found, plus capitalised proper-noun runs it did not mark."""
     out: list[_Candidate] = []
     covered: set[int] = set()
+    sents = _Sentences(doc)
     for ent in doc.ents:
         covered.update(range(ent.start, ent.end))
         if ent.label_ not in PLACE_LABELS | RECHECK_LABELS:
             continue
-        sent = ent.sent
+        sent = sents.around(ent.start_char)
         for start, end in _split_entity(doc, ent):
-            out.append(_Candidate(start, end, doc.text[start:end], ent.label_, sent.start_char, sent.end_char))
+            out.append(_Candidate(start, end, doc.text[start:end], ent.label_, *sent))
         if ent.label_ in ("ORG", "FAC", "PERSON") and len(ent) >= 2:
             out.extend(_inner_places(doc, ent, sent))
     run: list[Any] = []
@@ -189,10 +203,10 @@ def _candidates(doc: Any) -> list[_Candidate]:
         if token.i not in covered and token.pos_ == "PROPN" and token.text[:1].isupper():
             run.append(token)
             continue
-        out.extend(_run_candidate(doc, run))
+        out.extend(_run_candidate(doc, run, sents))
         run = []
-    out.extend(_run_candidate(doc, run))
-    out.extend(_datelines(doc))
+    out.extend(_run_candidate(doc, run, sents))
+    out.extend(_datelines(doc, sents))
     out.sort(key=lambda c: (c.start, c.label != "DATELINE"))
     return out
 
@@ -203,15 +217,14 @@ _DATELINE = re.compile(
 )
 
 
-def _datelines(doc: Any) -> list[_Candidate]:
+def _datelines(doc: Any, sents: _Sentences) -> list[_Candidate]:
     out = []
     for m in _DATELINE.finditer(doc.text):
         start, end = m.span("place")
         span = doc.char_span(start, end, alignment_mode="expand")
         if span is None or len(m.group("place")) < 3:
             continue
-        sent = span.sent
-        out.append(_Candidate(start, end, m.group("place"), "DATELINE", sent.start_char, sent.end_char))
+        out.append(_Candidate(start, end, m.group("place"), "DATELINE", *sents.around(start)))
     return out
 
 
@@ -221,7 +234,7 @@ _TITLE_WORDS = frozenset(
 )
 
 
-def _inner_places(doc: Any, ent: Any, sent: Any) -> list[_Candidate]:
+def _inner_places(doc: Any, ent: Any, sent: tuple[int, int]) -> list[_Candidate]:
     """Place names inside an organisation's name ("[Texas] Department of Health", "University of
     [Oregon]", "Northeast [Texas] Community College") or heading a person's title ("[Dublin] Mayor X").
 
@@ -238,7 +251,7 @@ def _inner_places(doc: Any, ent: Any, sent: Any) -> list[_Candidate]:
             run = tokens[i : i + size]
             if len(run) < len(tokens) and all(_name_word(t) for t in run):
                 spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
-    return [_Candidate(a, b, doc.text[a:b], "ORG_PART", sent.start_char, sent.end_char, ent.start) for a, b in spans]
+    return [_Candidate(a, b, doc.text[a:b], "ORG_PART", sent[0], sent[1], ent.start) for a, b in spans]
 
 
 def _name_word(token: Any) -> bool:
@@ -260,14 +273,13 @@ def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
     return pieces
 
 
-def _run_candidate(doc: Any, run: list[Any]) -> list[_Candidate]:
+def _run_candidate(doc: Any, run: list[Any], sents: _Sentences) -> list[_Candidate]:
     if not run:
         return []
     start, end = _clean_span(doc.text, run[0].idx, run[-1].idx + len(run[-1].text))
     if end <= start:
         return []
-    sent = run[0].sent
-    return [_Candidate(start, end, doc.text[start:end], "", sent.start_char, sent.end_char)]
+    return [_Candidate(start, end, doc.text[start:end], "", *sents.around(run[0].idx))]
 
 
 def _person_spans(doc: Any) -> list[tuple[int, str, str]]:
