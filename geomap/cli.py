@@ -240,11 +240,16 @@ class _ProgressBar:
             sys.stderr.write("\n")
 
 
+def _notifier(quiet: bool) -> Callable[[str], None] | None:
+    """One-line notices (such as the first-run gazetteer build) on stderr, unless -q."""
+    return None if quiet else (lambda message: click.echo(message, err=True))
+
+
 def _run(paths: Sequence[str], cache_dir: Path, kw: dict[str, Any]) -> Any:
     from geomap.pipeline import Pipeline
 
     progress = _ProgressBar(enabled=not kw.get("quiet"))
-    with Pipeline(_settings(cache_dir, kw), progress=progress) as pipeline:
+    with Pipeline(_settings(cache_dir, kw), progress=progress, notify=_notifier(kw.get("quiet", False))) as pipeline:
         run = pipeline.run(paths)
     log.info("%(processed)d articles processed, %(reused)d reused from the cache", run.stats)
     for skip in run.skipped:
@@ -533,7 +538,9 @@ def eval_command(
     errors: list[dict[str, Any]] = []
     for path in gold:
         records = evaluate.load_jsonl(path)
-        with Pipeline(_settings(cache_dir, kw), progress=_ProgressBar(enabled=not quiet)) as pipeline:
+        with Pipeline(
+            _settings(cache_dir, kw), progress=_ProgressBar(enabled=not quiet), notify=_notifier(quiet)
+        ) as pipeline:
             run = pipeline.run([path])
         predicted = [formats.article_record(r) for r in run.articles]
         scores[path.stem] = evaluate.score_corpus(records, predicted, include_demonyms=False)

@@ -66,9 +66,12 @@ class Settings:
 class Pipeline:
     """Holds the expensive parts (gazetteer, cache, spaCy model), each opened on first use."""
 
-    def __init__(self, settings: Settings, *, progress: Progress | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, progress: Progress | None = None, notify: Callable[[str], None] | None = None
+    ) -> None:
         self.settings = settings
         self.progress = progress
+        self.notify = notify  # one-line notices for the user (the CLI prints them on stderr)
         self._gazetteer: Gazetteer | None = None
         self._cache: Cache | None = None
         self._lookup: CachedLookup | None = None
@@ -90,10 +93,16 @@ class Pipeline:
         if self._gazetteer is not None:
             self._gazetteer.close()
 
+    def _gazetteer_progress(self) -> Callable[[str], None]:
+        if self.notify is None:
+            return _log_gazetteer_build
+        where = self.settings.cache_dir
+        return _first_only(self.notify, f"building the offline gazetteer in {where}/ (first run only, under a minute)")
+
     @property
     def gazetteer(self) -> Gazetteer:
         if self._gazetteer is None:
-            self._gazetteer = Gazetteer.open(self.settings.cache_dir, progress=_log_gazetteer_build)
+            self._gazetteer = Gazetteer.open(self.settings.cache_dir, progress=self._gazetteer_progress())
         return self._gazetteer
 
     @property
@@ -221,6 +230,20 @@ class Pipeline:
 
 def _log_gazetteer_build(message: str) -> None:
     log.info("gazetteer: %s", message)
+
+
+def _first_only(notify: Callable[[str], None], message: str) -> Callable[[str], None]:
+    """A progress callback that tells `notify` once that a build started, and logs every step."""
+    told = False
+
+    def report(step: str) -> None:
+        nonlocal told
+        if not told:
+            notify(message)
+            told = True
+        _log_gazetteer_build(step)
+
+    return report
 
 
 def stats_line(run: RunResult) -> dict[str, Any]:
