@@ -33,9 +33,8 @@ from geomap.gazetteer import Gazetteer
 from geomap.models import Article
 from geomap.pipeline import Pipeline, Settings
 from geomap.render import aggregate, reader_filename
-from tests.conftest import REPO, SEEDS
+from tests.conftest import SEEDS
 
-EVAL = REPO.parent / "shared" / "eval"
 SUMMARY = re.compile(r"^(\d+) articles read, (\d+) skipped, (\d+) places, (\d+) mentions, (\d+) unresolved")
 
 # A saved news page: its edition links, "most read" box and footer name places the article never mentions.
@@ -335,13 +334,22 @@ def test_changed_gazetteer_invalidates_cached_results(cache_dir: Path, tmp_path:
 
 @pytest.fixture(scope="module")
 def eval_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every shared eval article as its own .txt file (532 files): a run that takes a few seconds."""
-    folder = tmp_path_factory.mktemp("eval-articles") / "articles"
+    """300 distinct articles made of the seeds' paragraphs, one .txt file each: a run of some seconds.
+
+    Made from the repository's own seeds so the tests need nothing outside it.
+    """
+    folder = tmp_path_factory.mktemp("generated-articles") / "articles"
     folder.mkdir()
-    for corpus in sorted(EVAL.glob("*.jsonl")):
-        for line in corpus.read_text(encoding="utf-8").splitlines():
-            record = json.loads(line)
-            (folder / f"{record['id']}.txt").write_text(record["text"], encoding="utf-8")
+    paragraphs = [
+        line.strip()
+        for seed in sorted(SEEDS.glob("*.txt"))
+        for line in seed.read_text(encoding="utf-8").splitlines()
+        if len(line.strip()) >= 200
+    ]
+    assert len(paragraphs) >= 10
+    for i in range(300):
+        body = "\n\n".join(paragraphs[(i * 7 + k) % len(paragraphs)] for k in range(3))
+        (folder / f"article-{i}.txt").write_text(f"Report number {i}\n\n{body}\n", encoding="utf-8")
     return folder
 
 
@@ -353,7 +361,7 @@ def _together(*commands: Sequence[str | Path]) -> list[tuple[int, str, str]]:
 
 def test_two_runs_share_one_cache(eval_folder: Path, gazetteer_dir: Path, tmp_path: Path) -> None:
     cache = _cache_with_gazetteer(gazetteer_dir, tmp_path / "cache")
-    subset = ("--include", "geovirus-1?.txt", "--include", "geovirus-2?.txt")  # 20 articles, none cached yet
+    subset = ("--include", "article-1?.txt", "--include", "article-2?.txt")  # 20 articles, none cached yet
     args = ("parse", eval_folder, *subset, "--cache-dir", cache, "-v")
     (rc1, out1, err1), (rc2, out2, err2) = _together(args, args)
     assert (rc1, rc2) == (0, 0), (err1, err2)
