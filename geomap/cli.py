@@ -359,10 +359,10 @@ def map_command(
     \b
     Example:
       $ geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv
-      7 articles read, 0 skipped, 93 places, 503 mentions, 10 unresolved
+      7 articles read, 0 skipped, 94 places, 504 mentions, 10 unresolved
       wrote out/map.html (+ 7 article pages in out/articles/)
-      wrote out/places.geojson (93 places)
-      wrote out/mentions.csv (503 mentions)
+      wrote out/places.geojson (94 places)
+      wrote out/mentions.csv (504 mentions)
     """
     from geomap.render import write_map
 
