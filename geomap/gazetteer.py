@@ -232,6 +232,7 @@ class _Builder:
         self.progress("admin-1 regions")
         self.load_admin1()
         self.load_subunits()
+        self.load_us_counties()
         self.progress("physical features and regions")
         self.load_features()
         self.load_continents()
@@ -292,6 +293,20 @@ class _Builder:
             )  # fmt: skip
             place.names = [(row["name"], NAME), *_alt_names(row["alt_names"])]
             self.subunits.append(self.add(place))
+
+    def load_us_counties(self) -> None:
+        """US counties and county equivalents (Census centroids), as admin2 of their state."""
+        path = self.sources.data_dir / "us_counties.tsv.gz"
+        if not path.exists():
+            return
+        for row in _read_tsv_gz(path):
+            place = _PlaceRow(
+                id=f"us-county:{row['fips']}", name=row["name"], lat=float(row["lat"]), lon=float(row["lon"]),
+                feature="admin2", feature_class="A", feature_code="ADM2", country_code="US",
+                country_codes=("US",), admin1_code=row["state"], source="census",
+            )  # fmt: skip
+            place.names = [(row["name"], NAME)]
+            self.add(place)
 
     def assign_subunit_admin1(self) -> None:
         """Give each sub-unit the admin1 of the nearest city of its country (within ~100 km)."""
