@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from geomap.errors import GazetteerError
+from geomap.geo import great_circle_km
 from geomap.models import Candidate, Place
 from geomap.names import LookupKey, is_abbreviation, is_latin, lookup_variants, normalize
 
@@ -1129,9 +1130,4 @@ def _lon_scale(lat: float) -> float:
     return max(math.cos(math.radians(min(abs(lat) + 1.0, 89.0))), 0.05)
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
+haversine_km = great_circle_km  # the name this module has always exported

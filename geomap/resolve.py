@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from geomap.geo import great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
 from geomap.names import normalize
 from geomap.overrides import Overrides, Rule
@@ -223,13 +224,6 @@ def _closeness(place: Place, neighbours: Sequence[Place]) -> float:
     """1.0 next door, 0.5 at ~200 km, ~0 beyond 1,500 km."""
     nearest = min(great_circle_km(place.lat, place.lon, n.lat, n.lon) for n in neighbours)
     return math.exp(-nearest / 300.0)
-
-
-def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * 6371.0088 * math.asin(min(1.0, math.sqrt(a)))
 
 
 @dataclass(frozen=True)
