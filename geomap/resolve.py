@@ -14,6 +14,7 @@ A mention with no credible candidate stays unresolved (`Resolution.place is None
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -116,7 +117,10 @@ def resolve_article(
     never = {key for key, rule in rules.items() if rule is not None and rule.place is None}
     mentions = [m for m in mentions if normalize(m.text) not in never]
     toponyms = [m for m in mentions if m.kind != "demonym"]
-    cands = {key: _override_or(rules[key], lookup, m.text) for key, m in _first_by_key(toponyms).items()}
+    units = _units(article.text, toponyms)
+    cands = {
+        key: _override_or(rules[key], lookup, m.text, units.get(key)) for key, m in _first_by_key(toponyms).items()
+    }
     qualifiers = _qualifiers(article.text, toponyms, cands)
     named = _named_regions(cands)
     weight = Counter(normalize(m.text) for m in toponyms)
@@ -135,11 +139,34 @@ def resolve_article(
 ROUNDS = 4
 
 
-def _override_or(rule: Rule | None, lookup: Lookup, name: str) -> list[Candidate]:
-    """The user's place for this name, when an override says so; else the lookup's candidates."""
+def _override_or(rule: Rule | None, lookup: Lookup, name: str, unit: str | None = None) -> list[Candidate]:
+    """The user's place for this name, when an override says so; else the lookup's candidates
+    (for "Jackson" in "Jackson and Barrow counties", those of "Jackson County" when there are any)."""
     if rule is not None and rule.place is not None:
         return [Candidate(rule.place, name, "override")]
+    if unit:
+        named = [c for c in lookup.candidates(f"{name} {unit}") if c.place.feature in ("admin1", "admin2")]
+        if named:
+            return named
     return lookup.candidates(name)
+
+
+# "Jackson and Barrow counties", "Butler, Clark or Warren counties": the unit every listed name is.
+_UNIT_LIST = re.compile(
+    r"^(?:\s*,?\s*(?:and|or)?\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?){0,8},?\s+"
+    r"(counties|parishes|provinces|oblasts)\b"
+)
+_UNIT_NAMES = {"counties": "County", "parishes": "Parish", "provinces": "Province", "oblasts": "Oblast"}
+
+
+def _units(text: str, mentions: Sequence[Mention]) -> dict[str, str]:
+    """Name -> the administrative unit the text says it is ("County"), from plural unit words after a list."""
+    out: dict[str, str] = {}
+    for m in mentions:
+        found = _UNIT_LIST.match(text[m.end : m.end + 160])
+        if found:
+            out.setdefault(normalize(m.text), _UNIT_NAMES[found.group(1)])
+    return out
 
 
 def _first_by_key(mentions: Sequence[Mention]) -> dict[str, Mention]:
