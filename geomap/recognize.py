@@ -264,6 +264,8 @@ def _inner_places(doc: Any, ent: Any, group: int, sent: tuple[int, int], *, stri
     tokens = list(ent)
     if tokens and tokens[0].lower_ == "the":
         tokens = tokens[1:]
+    if _PLACE_HEAD.search(" " + " ".join(t.text for t in tokens)):
+        return []  # "Centennial Park", "Islington Bay": the whole name is the place
     whole = len(tokens)
     titled = next((i for i, t in enumerate(tokens) if t.lower_ in _TITLE_WORDS), None)
     if titled is not None:
@@ -327,7 +329,7 @@ def _person_spans(doc: Any) -> list[tuple[int, str, str]]:
     """(offset, full name, surname) for every multi-word PERSON entity ("Majid Azizi")."""
     spans = []
     for ent in doc.ents:
-        if ent.label_ != "PERSON" or "\n" in ent.text:
+        if ent.label_ != "PERSON" or "\n" in ent.text or _STREET_HEAD.search(ent.text.strip()):
             continue
         words = [t.text for t in ent if t.text[:1].isupper() and t.is_alpha]
         if len(words) >= 2:
@@ -415,6 +417,17 @@ _LOCAL_INSTITUTION = re.compile(
 _LOCAL_INSTITUTION_STRICT = re.compile(
     r"^\s+(?:Police|Fire|Volunteer|Sheriff|City|Town|Village|Township|County|Council|Municipal|Chamber)\b"
 )
+# A name ending in a place-type word names a place of that type ("Islington Bay", "Darby Street") even when
+# the gazetteer does not know it (it then stays unresolved); a name inside it is not the place.
+_PLACE_HEAD = re.compile(
+    r"\s(?:Bay|Park|Valley|Lake|Lakes|Woods|Mountain|Mountains|Beach|Island|Islands|Creek|River|Hills|Heights|"
+    r"Springs|Falls|Harbor|Harbour|Canyon|Forest|Desert|Peninsula|Gulf|Strait|Sound|Coast|Plateau|Reservoir|"
+    r"Glacier|Wilderness|Square|Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway|Pike|"
+    r"Turnpike)$"
+)
+_HEAD_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", ""})
+# The model often tags a street as a person ("Darby Street"); a person's name rarely ends in these words.
+_STREET_HEAD = re.compile(r"\s(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway)$")
 _ADMIN_WORD = re.compile(r"\s(?:County|Parish|Province|Township|Borough|Oblast|Governorate)$")
 _ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
 _NOT_PLACE_AFTER = re.compile(
@@ -519,7 +532,7 @@ def _kind(
         local = local and known.settled >= WEAK_CUE_MIN
         return "toponym" if known.region or known.settled >= ORG_PART_MIN or admin_word or local else ""
     if known.any < 0:
-        return ""
+        return "toponym" if _names_a_place_type(cand) else ""
     if strong or name in evidence.place_names:
         return "toponym"
     if votes.local and known.settled >= WEAK_CUE_MIN and cand.label != "NORP" and not _ABBREV.match(name):
@@ -531,6 +544,15 @@ def _kind(
     if cand.label == "NORP" and (known.main < PROMINENT or _followed_by_noun(text, cand.end)):
         return ""  # "from Balkan mafias": an adjective, not a place
     return "toponym" if known.settled >= WEAK_CUE_MIN else ""
+
+
+def _names_a_place_type(cand: _Candidate) -> bool:
+    """'Islington Bay', 'Darby Street': a capitalised name ending in a place-type word."""
+    if not cand.text[:1].isupper():
+        return False
+    if cand.label == "PERSON":
+        return _STREET_HEAD.search(cand.text) is not None
+    return cand.label in _HEAD_LABELS and _PLACE_HEAD.search(cand.text) is not None
 
 
 def _followed_by_noun(text: str, end: int) -> bool:

@@ -78,6 +78,7 @@ class Weights:
     country_share: float = 2.5  # times the share of the article's other places in the same country
     admin1_share: float = 2.0  # times the share of the article's other places in the same first-level region
     proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
+    same_kind: float = 3.0  # times the share of a list's other names read as the same kind ("A, B and C")
     bias: float = 2.0  # user's --country
     min_score: float = 0.0  # below this no candidate is credible
 
@@ -122,12 +123,13 @@ def resolve_article(
         key: _override_or(rules[key], lookup, m.text, units.get(key)) for key, m in _first_by_key(toponyms).items()
     }
     qualifiers = _qualifiers(article.text, toponyms, cands)
+    siblings = _lists(article.text, toponyms, qualifiers)
     named = _named_regions(cands)
     weight = Counter(normalize(m.text) for m in toponyms)
     winners = {key: max(c, key=_prior).place for key, c in cands.items() if c}
     chosen: dict[str, list[_Scored]] = {}
     for _ in range(ROUNDS):
-        context = _Context.build(named, winners, weight)
+        context = _Context.build(named, winners, weight, siblings)
         chosen = {key: _rank(c, key, qualifiers.get(key), context, options) for key, c in cands.items()}
         new = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
         if new == winners:
@@ -144,7 +146,11 @@ def _override_or(rule: Rule | None, lookup: Lookup, name: str, unit: str | None 
     (for "Jackson" in "Jackson and Barrow counties", those of "Jackson County" when there are any)."""
     if rule is not None and rule.place is not None:
         return [Candidate(rule.place, name, "override")]
-    if unit:
+    if unit == "admin1":
+        regions = [c for c in lookup.candidates(name) if c.place.feature == "admin1"]
+        if regions:
+            return regions
+    elif unit:
         named = [c for c in lookup.candidates(f"{name} {unit}") if c.place.feature in ("admin1", "admin2")]
         if named:
             return named
@@ -157,15 +163,22 @@ _UNIT_LIST = re.compile(
     r"(counties|parishes|provinces|oblasts)\b"
 )
 _UNIT_NAMES = {"counties": "County", "parishes": "Parish", "provinces": "Province", "oblasts": "Oblast"}
+# "Washington state", "the state of Washington", "Aceh province": a first-level region.
+_REGION_AFTER = re.compile(r"^\s+(?:state|province|oblast|governorate|prefecture)\b", re.IGNORECASE)
+_REGION_BEFORE = re.compile(r"\b(?:state|province|oblast|governorate|prefecture)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def _units(text: str, mentions: Sequence[Mention]) -> dict[str, str]:
-    """Name -> the administrative unit the text says it is ("County"), from plural unit words after a list."""
+    """Name -> the administrative unit the text says it is: a name suffix to look up ("County", from
+    "Jackson and Barrow counties"), or "admin1" for a first-level region ("Washington state")."""
     out: dict[str, str] = {}
     for m in mentions:
         found = _UNIT_LIST.match(text[m.end : m.end + 160])
         if found:
             out.setdefault(normalize(m.text), _UNIT_NAMES[found.group(1)])
+        before = text[max(0, m.start - 30) : m.start]
+        if not found and (_REGION_AFTER.match(text[m.end : m.end + 20]) or _REGION_BEFORE.search(before)):
+            out.setdefault(normalize(m.text), "admin1")
     return out
 
 
@@ -261,6 +274,8 @@ class _Context:
     admin1s: dict[tuple[str, str], frozenset[str]]  # (country, admin1) -> names that name it outright
     located: dict[str, Place]  # name -> its current reading, for readings that are not vast
     weight: Counter[str]  # name -> how often the article uses it
+    siblings: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> names listed with it
+    readings: dict[str, Place] = field(default_factory=dict)  # name -> its current reading
 
     @classmethod
     def build(
@@ -268,13 +283,19 @@ class _Context:
         named: tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]],
         winners: dict[str, Place],
         weight: Counter[str],
+        siblings: dict[str, frozenset[str]],
     ) -> _Context:
         located = {k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}
-        return cls(named[0], named[1], located, weight)
+        return cls(named[0], named[1], located, weight, siblings, winners)
 
     def evidence(self, place: Place, key: str, w: Weights) -> list[tuple[float, str]]:
         """(bonus, reason) pairs for one candidate of the name `key`."""
         out: list[tuple[float, str]] = []
+        mates = [self.readings[k] for k in self.siblings.get(key, ()) if k in self.readings]
+        if mates:
+            alike = sum(1 for p in mates if _kind_of(p) == _kind_of(place)) / len(mates)
+            if alike:
+                out.append((w.same_kind * alike, "same kind as the names listed with it"))
         if place.feature != "country" and self.countries.get(place.country_code, frozenset()) - {key}:
             out.append((w.doc_country, "article names its country"))
         if place.feature != "admin1" and self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {key}:
@@ -301,6 +322,42 @@ class _Context:
             if near > 0.01:
                 out.append((w.proximity * near, "near the article's other places"))
         return out
+
+
+# "Ohio, Oregon and Texas", "Mexico, China or Japan": names joined by commas and a conjunction.
+_LIST_JOINT = re.compile(r"^\s*(?:,\s*(?:and|or)?|and|or|&)\s*$")
+
+
+def _lists(
+    text: str, mentions: Sequence[Mention], qualifiers: dict[str, set[tuple[str, str]]]
+) -> dict[str, frozenset[str]]:
+    """Name -> the other names listed with it. A list has three names, or two joined by "and"/"or";
+    "Lima, Ohio" (a qualified name) is not a list."""
+    ordered = sorted(mentions, key=lambda m: m.start)
+    runs: list[list[Mention]] = []
+    conjoined: list[bool] = []
+    for prev, m in zip([None, *ordered], ordered, strict=False):
+        gap = text[prev.end : m.start] if prev is not None else ""
+        if prev is not None and _LIST_JOINT.match(gap) and normalize(prev.text) not in qualifiers:
+            runs[-1].append(m)
+            conjoined[-1] = conjoined[-1] or gap.strip(" ,") != ""
+        else:
+            runs.append([m])
+            conjoined.append(False)
+    out: dict[str, set[str]] = {}
+    for run, conj in zip(runs, conjoined, strict=True):
+        keys = {normalize(m.text) for m in run}
+        if len(keys) >= 3 or (len(keys) == 2 and conj):
+            for key in keys:
+                out.setdefault(key, set()).update(keys - {key})
+    return {k: frozenset(v) for k, v in out.items()}
+
+
+def _kind_of(place: Place) -> str:
+    """The coarse kind a list's names share: country, admin1, admin2, town, or the physical feature."""
+    if place.feature in POPULATED:
+        return "town"
+    return "admin1" if place.feature == "admin1_group" else place.feature
 
 
 def _same_admin1(a: Place, b: Place) -> bool:
@@ -344,14 +401,24 @@ def _qualifiers(
     for first, second in zip(ordered, ordered[1:], strict=False):
         if text[first.end : second.start].strip() != ",":
             continue
+        # Only a larger unit qualifies: a country is not "in" another ("China, Japan" is a list), and a
+        # first-level region only in a country ("Illinois, Missouri" is a list too).
+        level = _level(cands.get(normalize(first.text), []))
         regions = {
             (c.place.country_code, c.place.admin1_code if c.place.feature == "admin1" else "")
             for c in cands.get(normalize(second.text), [])
-            if c.place.feature in ("country", "admin1")
+            if c.place.feature in ("country", "admin1")[: max(0, 2 - level)]
         }
         if regions:
             out.setdefault(normalize(first.text), set()).update(regions)
     return out
+
+
+def _level(candidates: list[Candidate]) -> int:
+    """2 when a name most likely names a country, 1 a first-level region, else 0."""
+    if not candidates:
+        return 0
+    return {"country": 2, "admin1": 1}.get(max(candidates, key=_prior).place.feature, 0)
 
 
 def _in_qualifier(place: Place, qualifier: set[tuple[str, str]]) -> bool:

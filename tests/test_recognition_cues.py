@@ -76,3 +76,44 @@ def test_a_bare_common_name_without_a_cue_stays_unmapped(cache_dir: Path) -> Non
 def test_compass_words_alone_are_not_places(cache_dir: Path, word: str) -> None:
     found = _found(cache_dir, f"The {word} Conference title game drew a record crowd on Saturday.")
     assert word not in found
+
+
+def test_a_list_of_countries_is_not_read_as_qualified_names(cache_dir: Path) -> None:
+    # "China, Japan" looks like "Lima, Peru"; a country cannot lie in another country.
+    text = "Laboratories in Mexico, China, Japan, Ukraine and Brazil also reported the mutation this week."
+    found = _found(cache_dir, text)
+    for name in ("Mexico", "China", "Japan", "Ukraine", "Brazil"):
+        place = found[name].place
+        assert place is not None and place.feature == "country", (name, place)
+
+
+def test_names_listed_with_states_are_states(cache_dir: Path) -> None:
+    text = (
+        "Sick patients were reported in Arizona, California, Illinois, Missouri, New Jersey, Ohio, Oregon, "
+        "Washington and Wisconsin, the health agency said."
+    )
+    found = _found(cache_dir, text)
+    for name in ("California", "Illinois", "Oregon", "Washington", "Wisconsin"):
+        place = found[name].place
+        assert place is not None and place.feature == "admin1" and place.country_code == "US", (name, place)
+
+
+def test_a_qualified_town_is_still_a_town(cache_dir: Path) -> None:
+    found = _found(cache_dir, "The plant in Lima, Ohio closed, and the one in Dayton, Lima and Toledo stayed open.")
+    place = found["Lima"].place
+    assert place is not None and place.feature in ("city", "capital") and place.admin1 == "Ohio", place
+
+
+@pytest.mark.parametrize(
+    "text", ["The cow came from a Washington state farm, inspectors said.", "Rain fell in the state of Washington."]
+)
+def test_state_word_picks_the_state(cache_dir: Path, text: str) -> None:
+    place = _found(cache_dir, text)["Washington"].place
+    assert place is not None and place.feature == "admin1" and place.admin1 == "Washington", place
+
+
+def test_a_name_ending_in_a_place_word_is_the_place_not_its_first_word(cache_dir: Path) -> None:
+    text = "Volunteers found the injured seal at Islington Bay on Sunday and crews closed Darby Street."
+    found = _found(cache_dir, text)
+    assert "Islington Bay" in found and "Darby Street" in found
+    assert "Bay" not in found and "Islington" not in found
