@@ -79,6 +79,7 @@ class Weights:
     admin1_share: float = 2.0  # times the share of the article's other places in the same first-level region
     proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
     same_kind: float = 3.0  # times the share of a list's other names read as the same kind ("A, B and C")
+    colocated: float = 1.5  # some reading of another name lies within COLOCATED_KM ("Walker County" + "Huntsville")
     bias: float = 2.0  # user's --country
     min_score: float = 0.0  # below this no candidate is credible
 
@@ -124,12 +125,13 @@ def resolve_article(
     }
     qualifiers = _qualifiers(article.text, toponyms, cands)
     siblings = _lists(article.text, toponyms, qualifiers)
+    colocated = _colocated(cands)
     named = _named_regions(cands)
     weight = Counter(normalize(m.text) for m in toponyms)
     winners = {key: max(c, key=_prior).place for key, c in cands.items() if c}
     chosen: dict[str, list[_Scored]] = {}
     for _ in range(ROUNDS):
-        context = _Context.build(named, winners, weight, siblings)
+        context = _Context.build(named, winners, weight, siblings, colocated)
         chosen = {key: _rank(c, key, qualifiers.get(key), context, options) for key, c in cands.items()}
         new = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
         if new == winners:
@@ -276,6 +278,7 @@ class _Context:
     weight: Counter[str]  # name -> how often the article uses it
     siblings: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> names listed with it
     readings: dict[str, Place] = field(default_factory=dict)  # name -> its current reading
+    colocated: frozenset[tuple[str, str]] = frozenset()  # (name, place id): another name may mean a place next to it
 
     @classmethod
     def build(
@@ -284,13 +287,16 @@ class _Context:
         winners: dict[str, Place],
         weight: Counter[str],
         siblings: dict[str, frozenset[str]],
+        colocated: frozenset[tuple[str, str]] = frozenset(),
     ) -> _Context:
         located = {k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}
-        return cls(named[0], named[1], located, weight, siblings, winners)
+        return cls(named[0], named[1], located, weight, siblings, winners, colocated)
 
     def evidence(self, place: Place, key: str, w: Weights) -> list[tuple[float, str]]:
         """(bonus, reason) pairs for one candidate of the name `key`."""
         out: list[tuple[float, str]] = []
+        if (key, place.id) in self.colocated:
+            out.append((w.colocated, "next to a place another name may mean"))
         mates = [self.readings[k] for k in self.siblings.get(key, ()) if k in self.readings]
         if mates:
             alike = sum(1 for p in mates if _kind_of(p) == _kind_of(place)) / len(mates)
@@ -322,6 +328,35 @@ class _Context:
             if near > 0.01:
                 out.append((w.proximity * near, "near the article's other places"))
         return out
+
+
+COLOCATED_KM = 30.0
+_LOCAL_FEATURES = frozenset({"city", "capital", "", "admin2"})
+
+
+def _colocated(cands: dict[str, list[Candidate]]) -> frozenset[tuple[str, str]]:
+    """(name, place id) pairs whose place lies within COLOCATED_KM of some candidate of another name,
+    one of the two a county: a town and the county around it ("Huntsville" and "Walker County", both in
+    Texas) support each other even when neither is the likeliest reading alone.
+    """
+    cells: dict[tuple[int, int], list[tuple[str, Place]]] = {}
+    for key, candidates in cands.items():
+        for c in candidates:
+            if c.place.feature in _LOCAL_FEATURES:
+                cells.setdefault((int(c.place.lat // 0.5), int(c.place.lon // 0.5)), []).append((key, c.place))
+    out: set[tuple[str, str]] = set()
+    for (row, col), members in cells.items():
+        near = [m for dr in (-1, 0, 1) for dc in (-1, 0, 1) for m in cells.get((row + dr, col + dc), ())]
+        for key, place in members:
+            if any(
+                other != key
+                and p.id != place.id
+                and "admin2" in (p.feature, place.feature)
+                and great_circle_km(place.lat, place.lon, p.lat, p.lon) <= COLOCATED_KM
+                for other, p in near
+            ):
+                out.add((key, place.id))
+    return frozenset(out)
 
 
 # "Ohio, Oregon and Texas", "Mexico, China or Japan": names joined by commas and a conjunction.

@@ -117,3 +117,13 @@ def test_a_name_ending_in_a_place_word_is_the_place_not_its_first_word(cache_dir
     found = _found(cache_dir, text)
     assert "Islington Bay" in found and "Darby Street" in found
     assert "Bay" not in found and "Islington" not in found
+
+
+def test_a_town_and_the_county_around_it_support_each_other(cache_dir: Path) -> None:
+    # Alone, "Paris" is the French capital and "Henry County" could be in several states; together they are
+    # Paris, Tennessee, inside Henry County, Tennessee.
+    found = _found(cache_dir, "The spring fair in Paris drew farmers from across Henry County, the organisers said.")
+    paris, county = found["Paris"].place, found["Henry County"].place
+    assert paris is not None and county is not None
+    assert (paris.country_code, paris.admin1) == ("US", "Tennessee"), paris
+    assert county.admin1 == "Tennessee", county
