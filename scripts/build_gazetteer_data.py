@@ -45,7 +45,7 @@ DEFAULT_SOURCE = ROOT.parent / "shared" / "data" / "gazetteer"
 DEFAULT_OUT = ROOT / "geomap" / "data"
 
 COUNTRY_COLUMNS = "iso2 iso3 name alt_names demonyms geonameid continent capital lat lon".split()
-ADMIN1_COLUMNS = "country_code admin1_code name asciiname alt_names geonameid type lat lon".split()
+ADMIN1_COLUMNS = "country_code admin1_code name asciiname alt_names geonameid type iso_3166_2 lat lon".split()
 SUBUNIT_COLUMNS = ["ne_id", "country_code", "geonames_admin1", "name", "alt_names", "type", "lat", "lon"]
 FEATURE_COLUMNS = ["name", "alt_names", "feature_type", "lat", "lon", "country_codes", "source", "source_id"]
 COMPOSITE_COLUMNS = ["name", "alt_names", "feature_type", "members"]

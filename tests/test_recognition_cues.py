@@ -127,3 +127,20 @@ def test_a_town_and_the_county_around_it_support_each_other(cache_dir: Path) -> 
     assert paris is not None and county is not None
     assert (paris.country_code, paris.admin1) == ("US", "Tennessee"), paris
     assert county.admin1 == "Tennessee", county
+
+
+@pytest.mark.parametrize(("text", "name", "admin1"), [
+    ("Hundreds of dead birds washed up near Esperance, WA, wildlife officers in Australia said.", "WA",
+     "Western Australia"),
+    ("The mill outside Sudbury, ON shut down for the winter.", "Sudbury", "Ontario"),
+])  # fmt: skip
+def test_australian_and_canadian_postal_codes_name_their_state(
+    cache_dir: Path, text: str, name: str, admin1: str
+) -> None:
+    place = _found(cache_dir, text)[name].place
+    assert place is not None and place.admin1 == admin1, place
+
+
+def test_a_common_noun_the_model_tags_is_not_a_place(cache_dir: Path) -> None:
+    found = _found(cache_dir, "The storm moved along the south coast of Australia overnight.")
+    assert not [name for name in found if name.islower()]
