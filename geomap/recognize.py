@@ -227,8 +227,27 @@ def _candidates(doc: Any) -> list[_Candidate]:
         run = []
     out.extend(_run_candidate(doc, run, sents))
     out.extend(_datelines(doc, sents))
+    out.extend(_hyphen_joined(doc.text, out))
     out.sort(key=lambda c: (c.start, c.label != "DATELINE"))
     return out
+
+
+_HYPHEN_BEFORE = re.compile(r"\b[A-Z][\w’']{2,}-$")  # three letters at least: "D-N.D." is a party and a state
+_HYPHEN_AFTER = re.compile(r"^-[A-Z][\w’']{2,}")
+
+
+def _hyphen_joined(text: str, cands: list[_Candidate]) -> list[_Candidate]:
+    """'Guinea-Bissau', 'KwaZulu-Natal': the model often keeps only one half of a hyphenated name.
+    The whole is offered too (label HYPHEN); it is kept only if the gazetteer knows it."""
+    out: dict[tuple[int, int], _Candidate] = {}
+    for c in cands:
+        before = _HYPHEN_BEFORE.search(text[max(0, c.start - 30) : c.start])
+        after = _HYPHEN_AFTER.match(text[c.end : c.end + 30])
+        if before or after:
+            start = c.start - (len(before.group(0)) if before else 0)
+            end = c.end + (len(after.group(0)) if after else 0)
+            out.setdefault((start, end), _Candidate(start, end, text[start:end], "HYPHEN", c.sent_start, c.sent_end))
+    return list(out.values())
 
 
 # "MIDDLETOWN — ...", "BEIRUT: ...", "WASHINGTON, D.C. -- ...": a news dateline names where the story is.
@@ -406,6 +425,13 @@ def _facts(candidates: list[Candidate]) -> _Known:
 
 _REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "region"})
 _SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
+
+def _region_name_min(name: str) -> float:
+    """How prominent a name the model tagged ORG or PERSON must be to be read as a region: a country's
+    for one plain word ("Delta", "Patrick" name small regions too), a first-level region's otherwise."""
+    return 6.5 if (" " in name or "-" in name) else 8.5
+
+
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
 ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
@@ -524,8 +550,12 @@ def _kind(
             return ""  # the document already used this name for a person
     if _ABBREV.match(name.replace(" ", "")) and not (known.region or known.main >= 6.0):
         return ""  # "CIA", "EU", "HIV": an all-capitals name must abbreviate a region or a big city
+    if cand.label == "HYPHEN":
+        return "toponym" if known.main >= 0 else ""
     if cand.label in ("GPE", "LOC"):
         return "toponym"
+    if cand.label in ("ORG", "PERSON") and known.region and known.main >= _region_name_min(name):
+        return "toponym"  # "Niger" tagged PERSON, "KwaZulu-Natal" tagged ORG: the name of a country or region
     if known.region and _QUALIFYING.search(text[max(0, cand.start - 40) : cand.start]):
         return "toponym"  # "Esperance, WA", "Sudbury, ON": a region qualifying the name before it
     if cand.label == "NAME_HEAD":

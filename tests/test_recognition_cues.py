@@ -144,3 +144,10 @@ def test_australian_and_canadian_postal_codes_name_their_state(
 def test_a_common_noun_the_model_tags_is_not_a_place(cache_dir: Path) -> None:
     found = _found(cache_dir, "The storm moved along the south coast of Australia overnight.")
     assert not [name for name in found if name.islower()]
+
+
+def test_hyphenated_names_are_found_whole(cache_dir: Path) -> None:
+    found = _found(cache_dir, "Health workers in KwaZulu-Natal and in Guinea-Bissau reported new cases.")
+    assert found["KwaZulu-Natal"].place is not None and found["KwaZulu-Natal"].place.country_code == "ZA"
+    assert found["Guinea-Bissau"].place is not None and found["Guinea-Bissau"].place.country_code == "GW"
+    assert "Natal" not in found and "Guinea" not in found
