@@ -80,6 +80,9 @@ class Weights:
     proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
     same_kind: float = 3.0  # times the share of a list's other names read as the same kind ("A, B and C")
     colocated: float = 1.5  # some reading of another name lies within COLOCATED_KM ("Walker County" + "Huntsville")
+    # A hamlet below this prior (about 3,000 people) that nothing in the article supports, in an article that
+    # places its other names, is not credible ("Java" read as a village in Georgia): it stays unresolved.
+    credible_prior: float = 3.5
     bias: float = 2.0  # user's --country
     min_score: float = 0.0  # below this no candidate is credible
 
@@ -100,6 +103,7 @@ class _Scored:
     place: Place
     score: float
     reason: str
+    supported: bool = False  # something besides the place's own size spoke for it (context, qualifier, user)
 
 
 def resolve_article(
@@ -137,7 +141,8 @@ def resolve_article(
         if new == winners:
             break
         winners = new
-    return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options) for m in mentions))
+    placed = len(winners) >= 2
+    return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options, placed) for m in mentions))
 
 
 ROUNDS = 4
@@ -192,7 +197,7 @@ def _first_by_key(mentions: Sequence[Mention]) -> dict[str, Mention]:
 
 
 def _resolution(
-    mention: Mention, chosen: dict[str, list[_Scored]], lookup: Lookup, options: ResolveOptions
+    mention: Mention, chosen: dict[str, list[_Scored]], lookup: Lookup, options: ResolveOptions, placed: bool
 ) -> Resolution:
     if mention.kind == "demonym":
         place = lookup.demonym(mention.text)
@@ -204,7 +209,8 @@ def _resolution(
         return Resolution(mention, None, reason="no candidate in the gazetteer")
     best = ranked[0]
     alternatives = tuple(s.place for s in ranked[1 : 1 + options.alternatives])
-    if best.score < options.weights.min_score:
+    lone_hamlet = placed and not best.supported and place_prior(best.place) < options.weights.credible_prior
+    if best.score < options.weights.min_score or (lone_hamlet and best.place.feature in POPULATED):
         return Resolution(mention, None, 0.0, alternatives=(best.place, *alternatives), reason="no credible candidate")
     return Resolution(mention, best.place, _confidence(ranked), alternatives, best.reason)
 
@@ -243,22 +249,27 @@ def _rank(
         place = cand.place
         score = _prior(cand)
         reasons = [place.feature or "place"]
+        support = 0.0
         if cand.name_kind == "override":
             reasons.append("--overrides")
+            support += 1.0
         elif cand.name_kind not in ("name", "abbr"):
             score += w.alternate_name
         if qualifier is not None and _in_qualifier(place, qualifier):
             score += w.qualifier
+            support += w.qualifier
             reasons.append("qualifier")
         for bonus, reason in context.evidence(place, key, w):
             score += bonus
+            support += bonus
             reasons.append(reason)
         if place.country_code and place.country_code in options.countries:
             score += w.bias
+            support += w.bias
             reasons.append("--country")
         previous = scored.get(place.id)
         if previous is None or previous.score < score:
-            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons))
+            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons), support > 0)
     return sorted(scored.values(), key=lambda s: (-s.score, -s.place.population, s.place.id))
 
 

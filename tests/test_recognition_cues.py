@@ -151,3 +151,13 @@ def test_hyphenated_names_are_found_whole(cache_dir: Path) -> None:
     assert found["KwaZulu-Natal"].place is not None and found["KwaZulu-Natal"].place.country_code == "ZA"
     assert found["Guinea-Bissau"].place is not None and found["Guinea-Bissau"].place.country_code == "GW"
     assert "Natal" not in found and "Guinea" not in found
+
+
+def test_an_unsupported_hamlet_far_from_the_story_is_not_credible(cache_dir: Path) -> None:
+    # The gazetteer has no island of Java; its only "Java" is a village of ~400 people in Georgia (the
+    # country). Better no point than a point 8,000 km away.
+    text = "A tsunami hit the Indonesian island of Java on Monday, and Indonesia asked Australia for help."
+    java = _found(cache_dir, text)["Java"]
+    assert java.place is None or java.place.country_code == "ID", java.place
+    if java.place is None:
+        assert java.reason == "no credible candidate"
