@@ -135,9 +135,9 @@ class Pipeline:
     @property
     def recognizer(self) -> Recognizer:
         if self._recognizer is None:
-            self._recognizer = Recognizer(
-                self.lookup, model=self.settings.model, demonyms=self.settings.demonyms
-            )
+            # Demonyms are always recognised: "the Indonesian island of Java" names Indonesia for resolution;
+            # they are reported only when the settings ask for them (see `_compute`).
+            self._recognizer = Recognizer(self.lookup, model=self.settings.model, demonyms=True)
         return self._recognizer
 
     @property
@@ -186,7 +186,10 @@ class Pipeline:
     def _compute(self, articles: Iterable[Article]) -> Iterable[ArticleResult]:
         options = self.resolve_options
         for article, mentions in self.recognizer.recognize(articles):
-            yield resolve_article(article, mentions, self.resolve_lookup, options)
+            result = resolve_article(article, mentions, self.resolve_lookup, options)
+            if not self.settings.demonyms:
+                result = ArticleResult(article, tuple(r for r in result.resolutions if r.mention.kind != "demonym"))
+            yield result
 
     def _cached_result(self, article: Article) -> ArticleResult | None:
         if not self.settings.reuse_articles:

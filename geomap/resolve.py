@@ -130,7 +130,7 @@ def resolve_article(
     qualifiers = _qualifiers(article.text, toponyms, cands)
     siblings = _lists(article.text, toponyms, qualifiers)
     colocated = _colocated(cands)
-    named = _named_regions(cands)
+    named = _with_demonyms(_named_regions(cands), [m for m in mentions if m.kind == "demonym"], lookup)
     weight = Counter(normalize(m.text) for m in toponyms)
     winners = {key: max(c, key=_prior).place for key, c in cands.items() if c}
     chosen: dict[str, list[_Scored]] = {}
@@ -245,6 +245,9 @@ def _rank(
 ) -> list[_Scored]:
     w = options.weights
     scored: dict[str, _Scored] = {}
+    # "Mexico" names the country Mexico: that the article is about Mexico speaks for the country, not for
+    # Mexico City (which "Mexico" also names) or any other place in Mexico.
+    own_countries = {c.place.country_code for c in candidates if c.place.feature == "country"}
     for cand in candidates:
         place = cand.place
         score = _prior(cand)
@@ -259,7 +262,7 @@ def _rank(
             score += w.qualifier
             support += w.qualifier
             reasons.append("qualifier")
-        for bonus, reason in context.evidence(place, key, w):
+        for bonus, reason in context.evidence(place, key, w, own_countries):
             score += bonus
             support += bonus
             reasons.append(reason)
@@ -303,8 +306,11 @@ class _Context:
         located = {k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}
         return cls(named[0], named[1], located, weight, siblings, winners, colocated)
 
-    def evidence(self, place: Place, key: str, w: Weights) -> list[tuple[float, str]]:
-        """(bonus, reason) pairs for one candidate of the name `key`."""
+    def evidence(
+        self, place: Place, key: str, w: Weights, own_countries: set[str] | frozenset[str] = frozenset()
+    ) -> list[tuple[float, str]]:
+        """(bonus, reason) pairs for one candidate of the name `key`; `own_countries`: countries `key` names."""
+        inside_own = place.country_code in own_countries and place.feature != "country"
         out: list[tuple[float, str]] = []
         if (key, place.id) in self.colocated:
             out.append((w.colocated, "next to a place another name may mean"))
@@ -313,7 +319,8 @@ class _Context:
             alike = sum(1 for p in mates if _kind_of(p) == _kind_of(place)) / len(mates)
             if alike:
                 out.append((w.same_kind * alike, "same kind as the names listed with it"))
-        if place.feature != "country" and self.countries.get(place.country_code, frozenset()) - {key}:
+        named_country = self.countries.get(place.country_code, frozenset()) - {key}
+        if place.feature != "country" and not inside_own and named_country:
             out.append((w.doc_country, "article names its country"))
         if place.feature != "admin1" and self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {key}:
             out.append((w.doc_admin1, "article names its region"))
@@ -327,7 +334,7 @@ class _Context:
         same_country = sum(
             self.weight[k] for k, p in others if p.country_code == place.country_code and place.country_code
         )
-        if same_country and place.feature != "country":
+        if same_country and place.feature != "country" and not inside_own:
             out.append((w.country_share * same_country / total, "in the article's country"))
         same_admin1 = sum(
             self.weight[k] for k, p in others if place.admin1_code and _same_admin1(p, place) and p.feature != "admin1"
@@ -436,6 +443,20 @@ def _named_regions(
             admin1s.setdefault((top.country_code, top.admin1_code), set()).add(key)
             countries.setdefault(top.country_code, set()).add(key)
     return {k: frozenset(v) for k, v in countries.items()}, {k: frozenset(v) for k, v in admin1s.items()}
+
+
+def _with_demonyms(
+    named: tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]],
+    demonyms: Sequence[Mention],
+    lookup: Lookup,
+) -> tuple[dict[str, frozenset[str]], dict[tuple[str, str], frozenset[str]]]:
+    """'the Indonesian island of Java': an adjective names its country as surely as the country's name."""
+    countries = dict(named[0])
+    for m in demonyms:
+        place = lookup.demonym(m.text)
+        if place is not None and place.feature == "country" and place.country_code:
+            countries[place.country_code] = countries.get(place.country_code, frozenset()) | {f"~{normalize(m.text)}"}
+    return countries, named[1]
 
 
 def _qualifiers(

@@ -161,3 +161,18 @@ def test_an_unsupported_hamlet_far_from_the_story_is_not_credible(cache_dir: Pat
     assert java.place is None or java.place.country_code == "ID", java.place
     if java.place is None:
         assert java.reason == "no credible candidate"
+
+
+@pytest.mark.parametrize(("text", "name", "country"), [
+    ("Filipino troops were sent to San Jose after the storm.", "San Jose", "PH"),
+    ("Mexican officials said the outbreak in Mexico had killed 89 people.", "Mexico", "MX"),
+])  # fmt: skip
+def test_an_adjective_names_its_country_for_resolution(cache_dir: Path, text: str, name: str, country: str) -> None:
+    # Demonyms are off on the map by default, but "Filipino" still says where "San Jose" is; and "Mexican"
+    # speaks for the country Mexico, not for Mexico City (which "Mexico" also names).
+    found = _found(cache_dir, text)
+    place = found[name].place
+    assert place is not None and place.country_code == country, place
+    if name == "Mexico":
+        assert place.feature == "country", place
+    assert not [r for r in found.values() if r.mention.kind == "demonym"]  # not reported unless asked
