@@ -428,10 +428,12 @@ _SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
 
 def _region_name_min(name: str) -> float:
     """How prominent a name the model tagged ORG or PERSON must be to be read as a region: a country's
-    for one plain word ("Delta", "Patrick" name small regions too), a first-level region's otherwise."""
-    return 6.5 if (" " in name or "-" in name) else 8.5
+    for one plain word ("Delta", "Patrick" name small regions too), a first-level region's for several
+    words or an abbreviation ("KwaZulu-Natal", "NSW")."""
+    return 6.5 if (" " in name or "-" in name or _ABBREV.match(name)) else 8.5
 
 
+COUNTRY_NAME = 8.5  # the prior of a country's main name
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
 ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
@@ -572,8 +574,10 @@ def _kind(
         return "toponym"
     if votes.local and known.settled >= WEAK_CUE_MIN and cand.label != "NORP" and not _ABBREV.match(name):
         return "toponym"
-    if not weak or cand.label == "PERSON":
-        return ""
+    if cand.label == "" and known.region and known.main >= COUNTRY_NAME:
+        return "toponym"  # "Nigeria reported 782 cases": a country's name the model left untagged
+    if not weak or (cand.label == "PERSON" and known.settled < PROMINENT):
+        return ""  # "in Glasgow" tagged PERSON is still the city; "in Smithville" tagged PERSON is not trusted
     if cand.label == "FAC" and known.main < PROMINENT:
         return ""
     if cand.label == "NORP" and (known.main < PROMINENT or _followed_by_noun(text, cand.end)):

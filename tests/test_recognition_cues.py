@@ -176,3 +176,14 @@ def test_an_adjective_names_its_country_for_resolution(cache_dir: Path, text: st
     if name == "Mexico":
         assert place.feature == "country", place
     assert not [r for r in found.values() if r.mention.kind == "demonym"]  # not reported unless asked
+
+
+def test_model_mislabels_of_well_known_places_are_overruled(cache_dir: Path) -> None:
+    # The small model tags "Glasgow" PERSON here, "NSW" ORG, and leaves "Nigeria" untagged.
+    text = (
+        "Five people in the Glasgow area have been hospitalised. The NSW government confirmed two more cases. "
+        "Nigeria reported 782 cases of the disease last year."
+    )
+    found = _found(cache_dir, text)
+    assert {"Glasgow", "NSW", "Nigeria"} <= set(found)
+    assert found["NSW"].place is not None and found["NSW"].place.admin1 == "New South Wales"
