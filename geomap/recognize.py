@@ -67,6 +67,9 @@ _LOCAL_AFTER = re.compile(
     r"officials)\b",
     re.IGNORECASE,
 )
+_LOCATIVE_BEFORE = re.compile(
+    r"\b(?:in|near|outside|from|into|across|around|throughout|at)\s+(?:the\s+)?$", re.IGNORECASE
+)
 _SPEECH_AFTER = re.compile(
     r"^(?:,\s*\d+,)?\s+(?:says|said|told|adds|added|explains|explained|notes|noted|writes|wrote|"
     r"argues|argued|believes|stated|warned|claims|claimed)\b",
@@ -364,6 +367,7 @@ class _Votes:
     weak: bool  # "in X", "near X", "Jane Doe of X"
     person: bool  # "X said", "Mr. X"
     local: bool  # "X police", "a X man": a town's name heading its institutions or its people
+    locative: bool = False  # "in X", "near X", "from X": a preposition of place right before
 
 
 def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> _Votes:
@@ -372,10 +376,11 @@ def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> 
     strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after) or _LIST_OF_UNITS.match(after))
     weak_match = _BEFORE_WEAK.search(before)
     weak = weak_match is not None and not _institution_of(before, weak_match, cand.start, person_ends)
+    locative = _LOCATIVE_BEFORE.search(before) is not None
     # "X said" is a person, unless "in X said" ("officials in Australia said")
-    person = bool((_SPEECH_AFTER.match(after) and weak_match is None) or _HONORIFIC_BEFORE.search(before))
+    person = bool((_SPEECH_AFTER.match(after) and not locative) or _HONORIFIC_BEFORE.search(before))
     local = bool(_LOCAL_AFTER.match(after)) and not person
-    return _Votes(strong, weak, person, local)
+    return _Votes(strong, weak, person, local, locative)
 
 
 def _institution_of(before: str, match: re.Match[str], start: int, person_ends: frozenset[int]) -> bool:
@@ -576,7 +581,7 @@ def _kind(
         return "toponym"
     if cand.label == "" and known.region and known.main >= COUNTRY_NAME:
         return "toponym"  # "Nigeria reported 782 cases": a country's name the model left untagged
-    if not weak or (cand.label == "PERSON" and known.settled < PROMINENT):
+    if not weak or (cand.label == "PERSON" and (known.settled < PROMINENT or not votes.locative)):
         return ""  # "in Glasgow" tagged PERSON is still the city; "in Smithville" tagged PERSON is not trusted
     if cand.label == "FAC" and known.main < PROMINENT:
         return ""
