@@ -81,6 +81,7 @@ class CorpusScore:
     recognised_with_coords: int = 0  # overlap-matched pairs whose gold toponym has coordinates
     unresolved: int = 0  # ... of which the prediction has no coordinates
     misaligned: int = 0  # predicted mentions whose text is not the gold text at their offsets
+    far_areas: int = 0  # resolutions beyond 161 km whose place is a country, region or continent
     errors_km: tuple[float, ...] = field(default=(), repr=False)  # sorted, one per resolved pair
 
     @property
@@ -90,6 +91,10 @@ class CorpusScore:
     @property
     def within_161(self) -> int:
         return sum(1 for e in self.errors_km if e <= ACC_KM)
+
+    @property
+    def far(self) -> int:
+        return self.resolved - self.within_161
 
     @property
     def exact_precision(self) -> float | None:
@@ -146,8 +151,10 @@ class CorpusScore:
         return data
 
 
+AREA_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region", "admin1_group"})
+
 FIGURES = (
-    "resolved", "within_161",
+    "resolved", "within_161", "far",
     "exact_precision", "exact_recall", "exact_f1",
     "overlap_precision", "overlap_recall", "overlap_f1",
     "acc161_resolved", "acc161_recognised", "acc161_end_to_end",
@@ -299,7 +306,10 @@ def _count_article(match: _ArticleMatch, counts: Counter[str], errors: list[floa
         if predicted_point is None:
             counts["unresolved"] += 1
         else:
-            errors.append(great_circle_km(*gold_point, *predicted_point))
+            error = great_circle_km(*gold_point, *predicted_point)
+            errors.append(error)
+            # A country or region is one place with many possible points: is a far error one of those?
+            counts["far_areas"] += error > ACC_KM and match.predicted[p].get("feature") in AREA_FEATURES
 
 
 def _misaligned(mention: Mapping[str, Any], text: str) -> bool:
@@ -422,6 +432,8 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("resolved", "    resolved", "int"),
     ("unresolved", "    unresolved", "int"),
     ("acc161_resolved", "Acc@161 (resolved)", "ratio"),
+    ("far", "  beyond 161 km", "int"),
+    ("far_areas", "    countries/regions among them", "int"),
     ("acc161_recognised", "Acc@161 (recognised)", "ratio"),
     ("acc161_end_to_end", "Acc@161 (end-to-end)", "ratio"),
     ("median_km", "median error km", "km"),

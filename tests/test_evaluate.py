@@ -223,6 +223,20 @@ def test_resolution_figures() -> None:
     assert score.auc == pytest.approx(by_hand, abs=1e-4)
 
 
+def test_far_resolutions_of_countries_and_regions_are_counted_apart() -> None:
+    gold = [gold_article([(0, 5), (10, 14), (18, 23)])]
+    predicted = [
+        prediction([
+            mention(0, 5, 3.0, 0.0, feature="country"),  # 334 km: a country's point
+            mention(10, 14, 3.0, 0.0, feature="city"),  # 334 km: a wrong town
+            mention(18, 23, 0.5, 0.0, feature="admin1"),  # 56 km: not far
+        ])
+    ]  # fmt: skip
+    score = score_corpus(gold, predicted)
+    assert (score.far, score.far_areas) == (2, 1)
+    assert row(format_scores({"c": score}), "    countries/regions among them") == ["1"]
+
+
 def test_161_km_is_inclusive() -> None:
     def degrees(km: float) -> float:
         return km / great_circle_km(0.0, 0.0, 1.0, 0.0)
