@@ -101,6 +101,13 @@ _GENERIC_PREFIXES: dict[str, str] = {
     "republic of": "republic",
     "city of": "city",
 }
+# "Jackson and Barrow counties", "Butler, Clark or Warren counties": the kind of unit every listed name is,
+# and the word that follows such a name when it is written out ("Jackson County").
+UNITS_AFTER_LIST = re.compile(
+    r"^(?:\s*,?\s*(?:and|or)?\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?){0,8},?\s+"
+    r"(counties|parishes|provinces|states|regions|districts|townships|oblasts|governorates|prefectures)\b"
+)
+UNIT_SUFFIXES = {"counties": "County", "parishes": "Parish", "provinces": "Province", "oblasts": "Oblast"}
 _SAINT = (("st ", "saint "), ("saint ", "st "), ("ste ", "sainte "), ("mt ", "mount "))
 
 

