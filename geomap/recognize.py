@@ -225,6 +225,7 @@ def _candidates(doc: Any) -> list[_Candidate]:
         run = []
     out.extend(_run_candidate(doc, run, sents))
     out.extend(_datelines(doc, sents))
+    out.extend(_roads(doc, sents))
     out.extend(_hyphen_joined(doc.text, out))
     out.sort(key=lambda c: (c.start, c.label != "DATELINE"))
     return out
@@ -248,10 +249,22 @@ def _hyphen_joined(text: str, cands: list[_Candidate]) -> list[_Candidate]:
     return list(out.values())
 
 
-# "MIDDLETOWN — ...", "BEIRUT: ...", "WASHINGTON, D.C. -- ...": a news dateline names where the story is.
+# "MIDDLETOWN — ...", "BEIRUT: ...", "COLUMBUS, Ohio (AP) — ...": a news dateline names where the story is.
+# It opens a line, or follows a sentence or a date when feeds run title, date and text together.
 _DATELINE = re.compile(
-    r"(?m)^[ \t]*(?P<place>[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3})(?:,[ \t]*[A-Z][A-Za-z.]+)?[ \t]*(?:—|–|--|:)"
+    r"(?m)(?:^|(?<=[.!?\"”]\s)|(?<=\d{4}\s))[ \t]*(?P<place>[A-Z][A-Z.'’-]+(?: [A-Z][A-Z.'’-]+){0,3})"
+    r"(?:,[ \t]*[A-Z][A-Za-z.]+)?(?:[ \t]*\(AP\))?[ \t]*(?:—|–|--|:|\s-\s)"
 )
+# "Highway 19", "Interstate 45", "State Route 1", "US-24", "County Road 4045": numbered roads (the gazetteer has no
+# roads, so they stay unresolved unless an online geocoder is asked).
+_ROAD = re.compile(
+    r"\b(?:(?:State|U\.S\.|US|County|Farm to Market)\s+)?(?:Highway|Interstate|Route|Road|Hwy\.)\s+\d{1,4}[A-Z]?\b"
+    r"|\b(?:US|I|SR|FM|CR)[- ]\d{1,4}\b"
+)
+
+
+def _roads(doc: Any, sents: _Sentences) -> list[_Candidate]:
+    return [_Candidate(*m.span(), m.group(0), "ROAD", *sents.around(m.start())) for m in _ROAD.finditer(doc.text)]
 
 
 def _datelines(doc: Any, sents: _Sentences) -> list[_Candidate]:
@@ -500,7 +513,7 @@ def _decide(candidates: list[_Candidate], doc: Any, text: str, names: NameIndex)
     per_cand = [
         (cand, _context_votes(text, cand, person_ends))
         for cand in candidates
-        if not _HAS_DIGIT.search(cand.text) and len(cand.text) >= 2
+        if (cand.label == "ROAD" or not _HAS_DIGIT.search(cand.text)) and len(cand.text) >= 2
     ]
     evidence = _evidence(per_cand, doc)
     facts = _NameFacts(names)
@@ -546,6 +559,8 @@ def _kind(
     known = facts(name)
     if cand.label == "DATELINE":
         return "toponym" if known.settled >= 0 else ""
+    if cand.label == "ROAD":
+        return "toponym"
     person_from = evidence.person_names.get(name)
     if person_from is not None and person_from <= cand.start and not strong:
         if not (known.main >= PROMINENT and name in evidence.place_names):

@@ -187,3 +187,15 @@ def test_model_mislabels_of_well_known_places_are_overruled(cache_dir: Path) -> 
     found = _found(cache_dir, text)
     assert {"Glasgow", "NSW", "Nigeria"} <= set(found)
     assert found["NSW"].place is not None and found["NSW"].place.admin1 == "New South Wales"
+
+
+def test_datelines_inside_run_together_text_and_numbered_roads(cache_dir: Path) -> None:
+    # Feeds often run title, date and text together: the dateline no longer opens a line.
+    text = (
+        "Two hurt in crash. Staff Reporter March 15, 2009 NEWARK -- Two drivers were hurt on Highway 19 near "
+        "the Interstate 45 ramp. COLUMBUS, Ohio (AP) — Lawmakers met on Monday."
+    )
+    found = _found(cache_dir, text)
+    assert {"NEWARK", "COLUMBUS", "Highway 19", "Interstate 45"} <= set(found)
+    assert found["Highway 19"].place is None  # no roads in the offline gazetteer: reported, not placed
+    assert found["COLUMBUS"].place is not None and found["COLUMBUS"].place.admin1 == "Ohio"
