@@ -79,7 +79,7 @@ class Weights:
     admin1_share: float = 2.0  # times the share of the article's other places in the same first-level region
     proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
     same_kind: float = 3.0  # times the share of a list's other names read as the same kind ("A, B and C")
-    colocated: float = 1.5  # some reading of another name lies within COLOCATED_KM ("Walker County" + "Huntsville")
+    colocated: float = 4.0  # some reading of another name lies within COLOCATED_KM ("Walker County" + "Huntsville")
     # A hamlet below this prior (about 3,000 people) that nothing in the article supports, in an article that
     # places its other names, is not credible ("Java" read as a village in Georgia): it stays unresolved.
     credible_prior: float = 3.5
