@@ -296,6 +296,8 @@ def _inner_places(doc: Any, ent: Any, group: int, sent: tuple[int, int], *, stri
         tokens = tokens[1:]
     if _PLACE_HEAD.search(" " + " ".join(t.text for t in tokens)):
         return []  # "Centennial Park", "Islington Bay": the whole name is the place
+    if tokens and tokens[-1].text in _PUBLICATION_WORDS:
+        return []  # "The Washington Times", "Lansing State Journal": a paper's home town, not the story's place
     whole = len(tokens)
     titled = next((i for i, t in enumerate(tokens) if t.lower_ in _TITLE_WORDS), None)
     if titled is not None:
@@ -469,6 +471,10 @@ _PLACE_HEAD = re.compile(
 )
 # A capitalised name and a comma right before: the candidate may qualify it ("Lima, Ohio").
 _QUALIFYING = re.compile(r"\b[A-Z][\w.'’-]*,\s*$")
+_PUBLICATION_WORDS = frozenset(
+    "Times Journal Post Herald Tribune News Gazette Daily Observer Chronicle Press Star Courier Register "
+    "Dispatch Bulletin Record Ledger Inquirer Reporter Telegraph Independent Guardian Sentinel".split()
+)
 _HEAD_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", ""})
 # The model often tags a street as a person ("Darby Street"); a person's name rarely ends in these words.
 _STREET_HEAD = re.compile(r"\s(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway)$")

@@ -199,3 +199,10 @@ def test_datelines_inside_run_together_text_and_numbered_roads(cache_dir: Path) 
     assert {"NEWARK", "COLUMBUS", "Highway 19", "Interstate 45"} <= set(found)
     assert found["Highway 19"].place is None  # no roads in the offline gazetteer: reported, not placed
     assert found["COLUMBUS"].place is not None and found["COLUMBUS"].place.admin1 == "Ohio"
+
+
+def test_a_newspaper_title_does_not_place_the_story(cache_dir: Path) -> None:
+    text = "The Washington Times reported on Monday that the Tarrant County Medical Examiner had ruled."
+    found = _found(cache_dir, text)
+    assert "Washington" not in found
+    assert "Tarrant County" in found
