@@ -32,7 +32,8 @@ def normalize(name: str) -> str:
     """The look-up key of a name: 'The Balkans' -> 'balkans', 'Côte d’Ivoire' -> 'cote divoire'."""
     if _PLAIN.fullmatch(name):
         return _drop_article(name.lower())
-    text = unicodedata.normalize("NFKD", name.casefold())
+    # casefold again after NFKD: compatibility forms decompose to capitals ("🄐" -> "(A)")
+    text = unicodedata.normalize("NFKD", name.casefold()).casefold()
     text = "".join(ch for ch in text if not unicodedata.combining(ch)).translate(_FOLD)
     text = _APOSTROPHES.sub("'", text)
     text = _DASHES.sub(" ", text).replace("&", " and ")
