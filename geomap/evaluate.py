@@ -39,6 +39,7 @@ from typing import Any
 
 from geomap.errors import InputError, UsageError
 from geomap.geo import great_circle_km
+from geomap.resolve import REGION_FEATURES
 
 MAX_ERROR_KM = 20039.0  # half the equatorial circumference: the largest possible error (Gritta et al. 2018)
 ACC_KM = 161.0  # 100 miles, the customary Acc@161 threshold
@@ -150,8 +151,6 @@ class CorpusScore:
         data.update({name: getattr(self, name) for name in FIGURES})
         return data
 
-
-AREA_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region", "admin1_group"})
 
 FIGURES = (
     "resolved", "within_161", "far",
@@ -309,7 +308,7 @@ def _count_article(match: _ArticleMatch, counts: Counter[str], errors: list[floa
             error = great_circle_km(*gold_point, *predicted_point)
             errors.append(error)
             # A country or region is one place with many possible points: is a far error one of those?
-            counts["far_areas"] += error > ACC_KM and match.predicted[p].get("feature") in AREA_FEATURES
+            counts["far_areas"] += error > ACC_KM and match.predicted[p].get("feature") in REGION_FEATURES
 
 
 def _misaligned(mention: Mapping[str, Any], text: str) -> bool:

