@@ -104,8 +104,10 @@ _GENERIC_PREFIXES: dict[str, str] = {
 }
 # "Jackson and Barrow counties", "Butler, Clark or Warren counties": the kind of unit every listed name is,
 # and the word that follows such a name when it is written out ("Jackson County").
+# Possessive quantifiers throughout: a name word never gives back letters (nothing after it could use them), so
+# a run of capitalised words cannot be split in exponentially many ways ("HELLO WORLD THIS IS" took seconds).
 UNITS_AFTER_LIST = re.compile(
-    r"^(?:\s*,?\s*(?:and|or)?\s*[A-Z][\w.'’-]*(?:\s[A-Z][\w.'’-]*)?){0,8},?\s+"
+    r"^(?:\s*+,?+\s*+(?:and|or)?+\s*+[A-Z][\w.'’-]*+(?:\s[A-Z][\w.'’-]*+)?+){0,8}+,?+\s++"
     r"(counties|parishes|provinces|states|regions|districts|townships|oblasts|governorates|prefectures)\b"
 )
 UNIT_SUFFIXES = {"counties": "County", "parishes": "Parish", "provinces": "Province", "oblasts": "Oblast"}

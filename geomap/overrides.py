@@ -15,6 +15,7 @@ Rules are tried in file order; the first that fits wins.
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import io
 import re
@@ -37,9 +38,12 @@ class Rule:
     context: str = ""
 
     def applies(self, article_text: str) -> bool:
-        if not self.context:
-            return True
-        return re.search(rf"(?<!\w){re.escape(self.context)}(?!\w)", article_text, re.IGNORECASE) is not None
+        return self._context_pattern is None or self._context_pattern.search(article_text) is not None
+
+    @functools.cached_property
+    def _context_pattern(self) -> re.Pattern[str] | None:
+        """The context as a whole word, any case: a literal, so the search is linear in the article."""
+        return re.compile(rf"(?<!\w){re.escape(self.context)}(?!\w)", re.IGNORECASE) if self.context else None
 
 
 @dataclass(frozen=True)

@@ -228,10 +228,13 @@ def parse_date(value: object) -> str | None:
     return None
 
 
+_ISO_DATETIME = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d++)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
+)
+
+
 def _iso_datetime(value: str) -> str | None:
-    if not re.fullmatch(
-        r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?", value
-    ):
+    if not _ISO_DATETIME.fullmatch(value):
         return None
     try:
         return (
@@ -276,9 +279,10 @@ MAX_FRAGMENT_CHARS = 120
 
 _BYLINE = re.compile(r"by\s+(?P<name>[^|;,]{1,80}?)\s*(?:$|[|;,]|\s[-–—]\s)", re.IGNORECASE)
 _NAME_CONNECTORS = frozenset({"van", "von", "de", "da", "del", "der", "la", "le", "al", "bin", "and", "&"})
+# Used with fullmatch on a line; the leading \b and possessive repeats keep a search over it linear too.
 _TRAILING_BLOCK = re.compile(
-    r"(?:"
-    r"(?:\d+|no)\s+comments?(?:\s+yet)?"
+    r"\b(?:"
+    r"(?:\d++|no)\s++comments?(?:\s+yet)?"
     r"|comments?(?:\s*\(\d+\))?"
     r"|(?:post|leave|add|write)\s+a\s+(?:comment|reply)"
     r"|(?:show|view|load)\s+(?:all\s+)?comments"
@@ -292,10 +296,21 @@ _TRAILING_BLOCK = re.compile(
 _SENTENCE_END = tuple('.!?"”’)]»…')
 
 
+_BLANK_LINES = re.compile(r"\n{3,}")
+# Patterns used with .match at the start of a block or line; the lookbehinds keep a search linear as well.
+_RELATED_HEAD = re.compile(
+    r"(?<!\s)\s*+(?:related|you\s++(?:may|might)|recommended|most|(?:read|up)\s++next)", re.IGNORECASE
+)
+_COMMENTS_HEAD = re.compile(
+    r"(?<![\d\s])(?:(?:\d++|no)?+\s*+comment|post|leave|add|write|show|view|load)", re.IGNORECASE
+)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+
+
 def normalize_text(text: str) -> str:
     """Line ends already normalised: strip trailing blanks, squeeze runs of blank lines, trim the ends."""
     lines = [line.rstrip() for line in text.lstrip("\ufeff").split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
 def parse_text(text: str, *, source: str, article_id: str) -> Iterator[Item]:
@@ -347,12 +362,10 @@ def related_entries(block: str) -> list[RelatedEntry]:
 
     Entries are separated by blank lines; an entry without prose (a bare list of headlines) is dropped.
     """
-    if not _TRAILING_BLOCK.fullmatch(block.split("\n", 1)[0].strip()) or not re.match(
-        r"\s*related|\s*you\s+(?:may|might)|\s*recommended|\s*most|\s*(?:read|up)\s+next", block, re.IGNORECASE
-    ):
+    if not _TRAILING_BLOCK.fullmatch(block.split("\n", 1)[0].strip()) or not _RELATED_HEAD.match(block):
         return []
     entries = []
-    for chunk in re.split(r"\n\s*\n", block.split("\n", 1)[1] if "\n" in block else ""):
+    for chunk in _PARAGRAPH_BREAK.split(block.split("\n", 1)[1] if "\n" in block else ""):
         lines = [line.strip() for line in chunk.split("\n") if line.strip()]
         prose_at = next((i for i, line in enumerate(lines) if len(line) >= MIN_PROSE_CHARS), None)
         if prose_at is None or prose_at == 0:
@@ -379,7 +392,7 @@ def _repeated_label(lines: list[str]) -> str | None:
 
 def _strip_site(title: str, site: str | None) -> str:
     if site:
-        title = re.sub(rf"\s*[-–—|]\s*{re.escape(site)}\s*$", "", title)
+        title = re.compile(rf"\s*[-–—|]\s*{re.escape(site)}\s*$").sub("", title)  # a title: 200 characters at most
     return title.strip()
 
 
@@ -457,9 +470,7 @@ def _related_part(block: str) -> str:
     lines = block.split("\n")
     for i, line in enumerate(lines):
         stripped = line.strip()
-        if _TRAILING_BLOCK.fullmatch(stripped) and not re.match(
-            r"(?:\d+|no)?\s*comment|post|leave|add|write|show|view|load", stripped, re.IGNORECASE
-        ):
+        if _TRAILING_BLOCK.fullmatch(stripped) and not _COMMENTS_HEAD.match(stripped):
             return "\n".join(lines[i:])
     return ""
 
@@ -582,7 +593,10 @@ def _one_line(text: str) -> str:
 
 def _clean_surrogates(text: str) -> str:
     # Lone surrogates (from JSON "\ud800") cannot be encoded; U+FFFD keeps every offset where it was.
-    return re.sub("[\ud800-\udfff]", "\ufffd", text)
+    return _SURROGATES.sub("\ufffd", text)
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 # --- HTML -----------------------------------------------------------------------------------------

@@ -16,9 +16,10 @@ and it is dropped when the document uses the name for a person ("Majid Azizi", "
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from geomap.errors import ModelError
@@ -35,6 +36,7 @@ INNER_LABELS = frozenset({"ORG", "FAC", "PERSON", "WORK_OF_ART", "EVENT", "PRODU
 # Labels the model gives to toponyms it gets wrong; spans with them are re-checked against the gazetteer.
 RECHECK_LABELS = frozenset({"ORG", "PERSON", "NORP", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
 MAX_SENTENCE_CHARS = 400
+MAX_PIECE_CHARS = 100_000  # longer texts go through the model in pieces (memory stays bounded, spaCy's limit unmet)
 
 _PLACE_NOUNS = (
     "town|city|village|hamlet|settlement|capital|region|province|oblast|state|county|district|"
@@ -75,8 +77,10 @@ _HONORIFIC_BEFORE = re.compile(
     r"spokeswoman)\.?\s+$"
 )
 _STRIP_LEADING = re.compile(r"^(?:the|The|THE)\s+")
-_STRIP_TRAILING = re.compile(r"(?:['’]s|['’]|[\s.,;:!?\"“”)(\[\]-])+$")
-_ABBREVIATION = re.compile(r"(?:\b[A-Z]\.){2,}$")  # U.S., U.K., D.C.: the last period belongs to the name
+_TRAILING_JUNK = frozenset(" \t\n\r\f\v.,;:!?\"“”)([]-'’")
+# U.S., U.K., D.C.: the last period belongs to the name. A match starts only where a run of initials starts
+# (the lookbehind), so a search over "A.A.A.A..." is linear.
+_ABBREVIATION = re.compile(r"(?<![A-Z]\.)(?:\b[A-Z]\.){2,}+$")
 # Words that head adjectival uses ("Western officials") and name regions of many countries.
 _COMPASS = frozenset(
     "Western Eastern Northern Southern Central West East North South Northeast Northwest Southeast Southwest "
@@ -120,11 +124,13 @@ class Recognizer:
         model: str = DEFAULT_MODEL,
         demonyms: bool = False,
         batch_size: int = 16,
+        piece_chars: int = MAX_PIECE_CHARS,
     ) -> None:
         self.names = names
         self.model = model
         self.demonyms = demonyms
         self.batch_size = batch_size
+        self.piece_chars = piece_chars
         self._nlp = _load_model(model)
 
     @property
@@ -133,13 +139,25 @@ class Recognizer:
         return f"{meta.get('lang', '')}_{meta.get('name', '')}-{meta.get('version', '')}"
 
     def recognize(self, articles: Iterable[Article]) -> Iterator[tuple[Article, list[Mention]]]:
-        """Yield each article with its mentions, in input order."""
-        pairs = ((article.text, article) for article in articles)
-        for doc, article in self._nlp.pipe(pairs, as_tuples=True, batch_size=self.batch_size):
-            yield article, self._mentions(doc, article)
+        """Yield each article with its mentions, in input order.
 
-    def _mentions(self, doc: Any, article: Article) -> list[Mention]:
-        decided = _decide(_candidates(doc), doc, article.text, self.names)
+        A long text goes through the model in pieces (`pieces`), each read on its own; what the pieces say is
+        then weighed for the whole article at once, so a name's other uses count wherever they are."""
+        parts = (
+            (article.text[lo:hi], (article, lo, (start, start + len(piece)), last))
+            for article in articles
+            for start, piece, last in pieces(article.text, self.piece_chars)
+            for lo, hi in [_with_context(article.text, start, start + len(piece))]
+        )
+        found: list[_DocFacts] = []
+        for doc, (article, offset, own, last) in self._nlp.pipe(parts, as_tuples=True, batch_size=self.batch_size):
+            found.append(_doc_facts(doc, offset, own))
+            if last:
+                yield article, self._mentions(_DocFacts.join(found), article)
+                found = []
+
+    def _mentions(self, facts: _DocFacts, article: Article) -> list[Mention]:
+        decided = _decide(facts, article.text, self.names)
         mentions = []
         for cand, kind in decided:
             if kind == "demonym" and not self.demonyms:
@@ -148,7 +166,88 @@ class Recognizer:
         return mentions
 
 
+_PIECE_BREAKS = ("\n\n", "\n", ". ", " ")  # where a piece may end, best first
+
+
+def pieces(text: str, size: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, str, bool]]:
+    """(offset, text, is last) pieces of at most `size` characters covering the whole text, cut at the last
+    paragraph break before the limit (else a line break, a sentence end, a space; else at the limit)."""
+    start = 0
+    while len(text) - start > size:
+        end = start + size
+        for mark in _PIECE_BREAKS:
+            cut = text.rfind(mark, start + size // 2, end)
+            if cut >= 0:
+                end = cut + len(mark)
+                break
+        yield start, text[start:end], False
+        start = end
+    yield start, text[start:], True
+
+
+PIECE_CONTEXT_CHARS = 400  # text read around a piece so the model sees at its seams what it would see inside
+
+
+def _with_context(text: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch of `text` the model reads for the piece [start, end): the piece and some text on either side,
+    cut at spaces. The model's view of a word depends on a few words around it; what it finds in the context is
+    dropped (the neighbouring piece owns it)."""
+    lo, hi = max(0, start - PIECE_CONTEXT_CHARS), min(len(text), end + PIECE_CONTEXT_CHARS)
+    if lo > 0:
+        space = text.find(" ", lo, start)
+        lo = space + 1 if space >= 0 else start
+    if hi < len(text):
+        space = text.rfind(" ", end, hi)
+        hi = space if space >= 0 else end
+    return lo, hi
+
+
+@dataclass(frozen=True)
+class _DocFacts:
+    """What recognition needs from one parsed text (or the pieces of one), as plain data in article offsets."""
+
+    candidates: list[_Candidate]
+    persons: list[tuple[int, str, str]]  # (offset, full name, surname) of multi-word PERSON entities
+    person_ends: frozenset[int]  # where PERSON entities end
+
+    @classmethod
+    def join(cls, parts: list[_DocFacts]) -> _DocFacts:
+        if len(parts) == 1:
+            return parts[0]
+        return cls(
+            [c for p in parts for c in p.candidates],
+            [s for p in parts for s in p.persons],
+            frozenset().union(*(p.person_ends for p in parts)),
+        )
+
+
+def _doc_facts(doc: Any, offset: int, own: tuple[int, int]) -> _DocFacts:
+    """The facts of a Doc read from the article at `offset`, keeping what starts in the article range `own`."""
+    text = doc.text  # spaCy joins the tokens again on every read of Doc.text: read it once
+    candidates = _candidates(doc, text)
+    persons = _person_spans(doc)
+    person_ends = frozenset(ent.end_char for ent in doc.ents if ent.label_ == "PERSON")
+    if offset or len(text) != own[1]:
+        lo, hi = own[0] - offset, own[1] - offset
+        candidates = [_shifted(c, offset) for c in candidates if lo <= c.start < hi]
+        persons = [(start + offset, full, surname) for start, full, surname in persons if lo <= start < hi]
+        person_ends = frozenset(end + offset for end in person_ends if lo < end <= hi)
+    return _DocFacts(candidates, persons, person_ends)
+
+
+def _shifted(cand: _Candidate, offset: int) -> _Candidate:
+    return replace(
+        cand,
+        start=cand.start + offset,
+        end=cand.end + offset,
+        sent_start=cand.sent_start + offset,
+        sent_end=cand.sent_end + offset,
+    )
+
+
+@functools.lru_cache(maxsize=4)
 def _load_model(model: str) -> Any:
+    """The spaCy pipeline, loaded once per process and model (inference leaves it unchanged)."""
     import spacy  # imported here so that `geomap --help` stays fast
 
     try:
@@ -164,7 +263,18 @@ def _load_model(model: str) -> Any:
         raise ModelError(f"spaCy model {model!r} has no 'ner' component")
     if not any(name in nlp.pipe_names for name in ("senter", "parser", "sentencizer")):
         nlp.add_pipe("sentencizer", first=True)
+    if _reads_ptb_tags(nlp):
+        nlp.disable_pipe("attribute_ruler")  # a quarter of the model's time, only to turn tags into coarse classes
     return nlp
+
+
+def _reads_ptb_tags(nlp: Any) -> bool:
+    """Whether word classes come straight from Penn Treebank tags (English pipelines), not the attribute ruler."""
+    return (
+        "tagger" in nlp.pipe_names
+        and "attribute_ruler" in nlp.pipe_names
+        and "NNP" in nlp.get_pipe("tagger").labels
+    )
 
 
 def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -178,9 +288,9 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     if m:
         start += m.end()
         span = text[start:end]
-    m = _STRIP_TRAILING.search(span)
-    if m and m.start() > 0:
-        end = start + m.start()
+    cut = _trailing_junk(span)
+    if 0 < cut < len(span):
+        end = start + cut
         if text[end : end + 1] == "." and (
             _ABBREVIATION.search(text[start : end + 1])
             or text[start:end].replace(".", "").lower() in STATE_ABBREVIATIONS
@@ -189,11 +299,25 @@ def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _trailing_junk(span: str) -> int:
+    """Where trailing punctuation, quotes, spaces and a possessive 's begin ("Paris's." -> 5), scanning from
+    the end (a regular expression anchored at the end would be tried from every offset of a long run)."""
+    i = len(span)
+    while i > 0:
+        if span[i - 1] in _TRAILING_JUNK:
+            i -= 1
+        elif span[i - 1] == "s" and i >= 2 and span[i - 2] in "'’":
+            i -= 2
+        else:
+            break
+    return i
+
+
 class _Sentences:
     """Sentence bounds of a document, found once (`Span.sent` walks the document on every call)."""
 
-    def __init__(self, doc: Any) -> None:
-        bounds = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(doc.text))]
+    def __init__(self, doc: Any, text: str) -> None:
+        bounds = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(text))]
         self.starts = [b[0] for b in bounds]
         self.bounds = bounds
 
@@ -201,36 +325,39 @@ class _Sentences:
         return self.bounds[max(0, bisect.bisect_right(self.starts, offset) - 1)]
 
 
-def _candidates(doc: Any) -> list[_Candidate]:
+def _candidates(doc: Any, text: str) -> list[_Candidate]:
     """Every entity the model found, plus capitalised proper-noun runs it did not mark."""
     out: list[_Candidate] = []
     covered: set[int] = set()
-    sents = _Sentences(doc)
+    sents = _Sentences(doc, text)
     for ent in doc.ents:
         covered.update(range(ent.start, ent.end))
         if ent.label_ not in PLACE_LABELS | RECHECK_LABELS:
             continue
         sent = sents.around(ent.start_char)
-        for start, end in _split_entity(doc, ent):
-            out.append(_Candidate(start, end, doc.text[start:end], ent.label_, *sent))
+        for start, end in _split_entity(text, ent):
+            out.append(_Candidate(start, end, text[start:end], ent.label_, *sent))
         if ent.label_ in INNER_LABELS and len(ent) >= 2:
-            out.extend(_inner_places(doc, ent, ent.start, sent, strict=ent.label_ not in ("ORG", "FAC", "PERSON")))
+            strict = ent.label_ not in ("ORG", "FAC", "PERSON")
+            out.extend(_inner_places(text, ent, ent.start, sent, strict=strict, label=ent.label_))
     run: list[Any] = []
     for token in doc:
         if token.i not in covered and _run_word(token):
             run.append(token)
             continue
-        out.extend(_run_candidate(doc, run, sents))
+        out.extend(_run_candidate(text, run, sents))
         run = []
-    out.extend(_run_candidate(doc, run, sents))
-    out.extend(_datelines(doc, sents))
-    out.extend(_roads(doc, sents))
-    out.extend(_hyphen_joined(doc.text, out))
+    out.extend(_run_candidate(text, run, sents))
+    out.extend(_datelines(doc, text, sents))
+    out.extend(_roads(text, sents))
+    out.extend(_hyphen_joined(text, out))
     out.sort(key=lambda c: (c.start, c.label != "DATELINE"))
     return out
 
 
-_HYPHEN_BEFORE = re.compile(r"\b[A-Z][\w’']{2,}-$")  # three letters at least: "D-N.D." is a party and a state
+# Three letters at least: "D-N.D." is a party and a state. The word starts where a run of word characters and
+# apostrophes starts (leading quotes skipped), so a search over "A'A'A'..." is linear.
+_HYPHEN_BEFORE = re.compile(r"(?<![\w’'])['’]*+(?P<word>[A-Z][\w’']{2,}+)-$")
 _HYPHEN_AFTER = re.compile(r"^-[A-Z][\w’']{2,}")
 
 
@@ -239,10 +366,11 @@ def _hyphen_joined(text: str, cands: list[_Candidate]) -> list[_Candidate]:
     The whole is offered too (label HYPHEN); it is kept only if the gazetteer knows it."""
     out: dict[tuple[int, int], _Candidate] = {}
     for c in cands:
-        before = _HYPHEN_BEFORE.search(text[max(0, c.start - 30) : c.start])
+        window = text[max(0, c.start - 30) : c.start]
+        before = _HYPHEN_BEFORE.search(window)
         after = _HYPHEN_AFTER.match(text[c.end : c.end + 30])
         if before or after:
-            start = c.start - (len(before.group(0)) if before else 0)
+            start = c.start - (len(window) - before.start("word") if before else 0)
             end = c.end + (len(after.group(0)) if after else 0)
             out.setdefault((start, end), _Candidate(start, end, text[start:end], "HYPHEN", c.sent_start, c.sent_end))
     return list(out.values())
@@ -262,13 +390,13 @@ _ROAD = re.compile(
 )
 
 
-def _roads(doc: Any, sents: _Sentences) -> list[_Candidate]:
-    return [_Candidate(*m.span(), m.group(0), "ROAD", *sents.around(m.start())) for m in _ROAD.finditer(doc.text)]
+def _roads(text: str, sents: _Sentences) -> list[_Candidate]:
+    return [_Candidate(*m.span(), m.group(0), "ROAD", *sents.around(m.start())) for m in _ROAD.finditer(text)]
 
 
-def _datelines(doc: Any, sents: _Sentences) -> list[_Candidate]:
+def _datelines(doc: Any, text: str, sents: _Sentences) -> list[_Candidate]:
     out = []
-    for m in _DATELINE.finditer(doc.text):
+    for m in _DATELINE.finditer(text):
         start, end = m.span("place")
         span = doc.char_span(start, end, alignment_mode="expand")
         if span is None or len(m.group("place")) < 3:
@@ -283,7 +411,9 @@ _TITLE_WORDS = frozenset(
 )
 
 
-def _inner_places(doc: Any, ent: Any, group: int, sent: tuple[int, int], *, strict: bool) -> list[_Candidate]:
+def _inner_places(
+    text: str, ent: Any, group: int, sent: tuple[int, int], *, strict: bool, label: str = ""
+) -> list[_Candidate]:
     """Place names inside an organisation's name ("[Texas] Department of Health", "University of
     [Oregon]", "Northeast [Texas] Community College") or heading a person's title ("[Dublin] Mayor X").
 
@@ -301,9 +431,9 @@ def _inner_places(doc: Any, ent: Any, group: int, sent: tuple[int, int], *, stri
     titled = next((i for i, t in enumerate(tokens) if t.lower_ in _TITLE_WORDS), None)
     if titled is not None:
         tokens = tokens[:titled]  # only what stands before the title word
-    elif getattr(ent, "label_", "") == "PERSON":
+    elif label == "PERSON":
         return []
-    label = "NAME_HEAD" if strict and titled is None else "ORG_PART"
+    kind = "NAME_HEAD" if strict and titled is None else "ORG_PART"
     spans: list[tuple[int, int]] = []
     for size in (3, 2, 1):
         for i in range(len(tokens) - size + 1):
@@ -311,9 +441,9 @@ def _inner_places(doc: Any, ent: Any, group: int, sent: tuple[int, int], *, stri
             if len(run) < whole and all(_name_word(t) for t in run):
                 spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
     first = tokens[0].idx if tokens else -1
-    if label == "NAME_HEAD":
+    if kind == "NAME_HEAD":
         spans = [(a, b) for a, b in spans if a == first]
-    return [_Candidate(a, b, doc.text[a:b], label, sent[0], sent[1], group, a == first) for a, b in spans]
+    return [_Candidate(a, b, text[a:b], kind, sent[0], sent[1], group, a == first) for a, b in spans]
 
 
 def _name_word(token: Any) -> bool:
@@ -321,12 +451,11 @@ def _name_word(token: Any) -> bool:
     return text[:1].isupper() and (token.is_alpha or bool(_ABBREVIATION.fullmatch(text)))
 
 
-def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
+def _split_entity(text: str, ent: Any) -> list[tuple[int, int]]:
     """An entity span cleaned; entities that swallowed a line break are split at it."""
     pieces = []
-    text = doc.text
     cursor = ent.start_char
-    for part in re.split(r"(\n+)", text[ent.start_char : ent.end_char]):
+    for part in _LINE_BREAKS.split(text[ent.start_char : ent.end_char]):
         if part and not part.startswith("\n"):
             start, end = _clean_span(text, cursor, cursor + len(part))
             if end > start:
@@ -335,24 +464,41 @@ def _split_entity(doc: Any, ent: Any) -> list[tuple[int, int]]:
     return pieces
 
 
+_LINE_BREAKS = re.compile(r"(\n+)")
+
+
+_PTB_PROPER = frozenset({"NNP", "NNPS"})
+_PTB_NOMINAL = frozenset({"JJ", "JJR", "JJS", "NN", "NNS"})
+# Nouns by tag that the English attribute ruler makes pronouns ("Everyone", "Nothing"), so they stay out as before.
+_PTB_PRONOUNS = frozenset(
+    "something anyone anything nothing someone everything everyone everybody nobody somebody anybody any1".split()
+)
+
+
 def _run_word(token: Any) -> bool:
     """A capitalised word the model did not put in an entity: a proper noun, or a capitalised adjective
-    or noun inside a sentence ("... said Grovetown police": ADJ + NOUN). The gazetteer and context decide."""
+    or noun inside a sentence ("... said Grovetown police": ADJ + NOUN). The gazetteer and context decide.
+    With an English pipeline the Penn Treebank tag says the class (its attribute ruler is not run)."""
     if not token.text[:1].isupper():
         return False
+    tag = token.tag_
+    if tag in _PTB_PROPER:
+        return True
+    if tag in _PTB_NOMINAL:
+        return not token.is_sent_start and token.lower_ not in _PTB_PRONOUNS
     return token.pos_ == "PROPN" or (token.pos_ in ("ADJ", "NOUN") and not token.is_sent_start)
 
 
-def _run_candidate(doc: Any, run: list[Any], sents: _Sentences) -> list[_Candidate]:
+def _run_candidate(text: str, run: list[Any], sents: _Sentences) -> list[_Candidate]:
     if not run:
         return []
-    start, end = _clean_span(doc.text, run[0].idx, run[-1].idx + len(run[-1].text))
+    start, end = _clean_span(text, run[0].idx, run[-1].idx + len(run[-1].text))
     if end <= start:
         return []
     sent = sents.around(run[0].idx)
-    out = [_Candidate(start, end, doc.text[start:end], "", *sent)]
+    out = [_Candidate(start, end, text[start:end], "", *sent)]
     if len(run) >= 2:  # "Tega Cay Volunteer Fire Department": the place heading an unmarked name
-        out.extend(_inner_places(doc, run, run[0].i, sent, strict=True))
+        out.extend(_inner_places(text, run, run[0].i, sent, strict=True))
     return out
 
 
@@ -462,7 +608,7 @@ _PLACE_HEAD = re.compile(
     rf"Glacier|Wilderness|Square|Pike|Turnpike|{_STREET_WORDS})$"
 )
 # A capitalised name and a comma right before: the candidate may qualify it ("Lima, Ohio").
-_QUALIFYING = re.compile(r"\b[A-Z][\w.'’-]*,\s*$")
+_QUALIFYING = re.compile(r"(?<![\w.'’-])[A-Z][\w.'’-]*+,\s*+$")
 _PUBLICATION_WORDS = frozenset(
     "Times Journal Post Herald Tribune News Gazette Daily Observer Chronicle Press Star Courier Register "
     "Dispatch Bulletin Record Ledger Inquirer Reporter Telegraph Independent Guardian Sentinel".split()
@@ -486,11 +632,11 @@ class _Evidence:
     not_places: frozenset[str] = frozenset()  # names the document uses for a disease ("Ebola virus")
 
 
-def _evidence(per_cand: list[tuple[_Candidate, _Votes]], doc: Any) -> _Evidence:
+def _evidence(per_cand: list[tuple[_Candidate, _Votes]], persons: list[tuple[int, str, str]], text: str) -> _Evidence:
     strong_names = {c.text for c, votes in per_cand if votes.strong}
     place_names = strong_names | {c.text for c, _ in per_cand if c.label in ("GPE", "LOC")}
     people: dict[str, int] = {}
-    for offset, full, surname in _person_spans(doc):
+    for offset, full, surname in persons:
         if full in strong_names:
             continue
         people.setdefault(full, offset)
@@ -498,20 +644,18 @@ def _evidence(per_cand: list[tuple[_Candidate, _Votes]], doc: Any) -> _Evidence:
     for cand, votes in per_cand:
         if votes.person:
             people.setdefault(cand.text, cand.start)
-    text = doc.text
     diseases = {c.text for c, _ in per_cand if _NOT_PLACE_AFTER.match(text[c.end : c.end + 30])}
     return _Evidence(frozenset(place_names - diseases), people, frozenset(diseases))
 
 
-def _decide(candidates: list[_Candidate], doc: Any, text: str, names: NameIndex) -> list[tuple[_Candidate, str]]:
+def _decide(parsed: _DocFacts, text: str, names: NameIndex) -> list[tuple[_Candidate, str]]:
     """Keep the candidates the evidence supports, as (candidate, kind) with kind toponym/demonym."""
-    person_ends = frozenset(ent.end_char for ent in doc.ents if ent.label_ == "PERSON")
     per_cand = [
-        (cand, _context_votes(text, cand, person_ends))
-        for cand in candidates
+        (cand, _context_votes(text, cand, parsed.person_ends))
+        for cand in parsed.candidates
         if (cand.label == "ROAD" or not _HAS_DIGIT.search(cand.text)) and len(cand.text) >= 2
     ]
-    evidence = _evidence(per_cand, doc)
+    evidence = _evidence(per_cand, parsed.persons, text)
     facts = _NameFacts(names)
     out: list[tuple[_Candidate, str]] = []
     inner: dict[int, list[_Candidate]] = {}  # places found inside one entity's name
@@ -612,8 +756,11 @@ def _names_a_place_type(cand: _Candidate) -> bool:
     return cand.label in _HEAD_LABELS and _PLACE_HEAD.search(cand.text) is not None
 
 
+_NEXT_WORD = re.compile(r"(?<!\s)\s++([A-Za-z]+)")
+
+
 def _followed_by_noun(text: str, end: int) -> bool:
-    m = re.match(r"\s+([A-Za-z]+)", text[end : end + 30])
+    m = _NEXT_WORD.match(text[end : end + 30])
     return m is not None and m.group(1).islower() and m.group(1) not in _FUNCTION_WORDS
 
 

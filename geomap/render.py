@@ -165,10 +165,13 @@ def safe_url(url: str | None) -> str | None:
     return url
 
 
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
+
+
 def reader_filename(article_id: str) -> str:
     """A file name for an article's reader view: readable, filesystem-safe and unique per id."""
     ascii_id = unicodedata.normalize("NFKD", article_id).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_id.lower()).strip("-")[-48:].strip("-") or "article"
+    slug = _NOT_SLUG.sub("-", ascii_id.lower()).strip("-")[-48:].strip("-") or "article"
     digest = hashlib.sha256(article_id.encode("utf-8")).hexdigest()[:10]
     return f"{slug}-{digest}.html"
 
@@ -287,8 +290,11 @@ def sentence_html(res: Resolution, *, context: int = SNIPPET_CONTEXT) -> str:
     )
 
 
+_WHITESPACE = re.compile(r"\s+")
+
+
 def _squash(text: str) -> str:
-    return re.sub(r"\s+", " ", text)
+    return _WHITESPACE.sub(" ", text)
 
 
 def _uncertainty(res: Resolution, threshold: float) -> str:
@@ -471,17 +477,23 @@ def _filter_groups(articles: Sequence[Article]) -> tuple[str, list[str], list[in
     return "source", labels, [index[name] for name in names]
 
 
+_LINE_SUFFIX = re.compile(r":\d+$")
+
+
 def _source_name(article: Article) -> str:
     """The site, else the source file's name without a ':line' suffix."""
     if article.site:
         return article.site
-    name = re.sub(r":\d+$", "", PurePath(article.source).name) if article.source else ""
+    name = _LINE_SUFFIX.sub("", PurePath(article.source).name) if article.source else ""
     return name or "unknown source"
+
+
+_ISO_DATE_PREFIX = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?![\d])")
 
 
 def iso_date(value: str | None) -> str:
     """'YYYY-MM-DD' from an ISO date or date-time ('2024-03', '2024' are padded), else ''."""
-    match = re.match(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?(?![\d])", (value or "").strip())
+    match = _ISO_DATE_PREFIX.match((value or "").strip())
     if not match:
         return ""
     year, month, day = match.group(1), match.group(2) or "01", match.group(3) or "01"
@@ -612,11 +624,15 @@ def _folium_heat_js() -> str:
     return _read(Path(str(resources.files("folium").joinpath("templates", "leaflet_heat.min.js"))))
 
 
+_SOURCE_MAP = re.compile(r"^[/][/*]# sourceMappingURL=.*$", re.MULTILINE)
+_CSS_IMAGE = re.compile(r"url\((images/[\w.-]+\.png)\)")
+
+
 def _read(path: Path) -> str:
     text = path.read_text(encoding="utf-8")
     if "</script" in text.lower() or "<!--" in text:
         raise RuntimeError(f"{path} cannot be inlined in a <script> element")
-    return re.sub(r"^[/][/*]# sourceMappingURL=.*$", "", text, flags=re.MULTILINE)
+    return _SOURCE_MAP.sub("", text)
 
 
 def _inline_images(css: str, base: Path) -> str:
@@ -625,7 +641,7 @@ def _inline_images(css: str, base: Path) -> str:
         encoded = base64.b64encode(image.read_bytes()).decode("ascii")
         return f'url("data:image/png;base64,{encoded}")'
 
-    return re.sub(r"url\((images/[\w.-]+\.png)\)", data_uri, css)
+    return _CSS_IMAGE.sub(data_uri, css)
 
 
 # --- data exports -----------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from geomap.geo import great_circle_km
+from geomap.geo import NearestIndex, great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
 from geomap.names import UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
 from geomap.overrides import Overrides, Rule
@@ -267,10 +267,40 @@ def _rank(
     return sorted(scored.values(), key=lambda s: (-s.score, -s.place.population, s.place.id))
 
 
-def _closeness(place: Place, neighbours: Sequence[Place]) -> float:
-    """1.0 next door, 0.5 at ~200 km, ~0 beyond 1,500 km."""
-    nearest = min(great_circle_km(place.lat, place.lon, n.lat, n.lon) for n in neighbours)
-    return math.exp(-nearest / 300.0)
+NEAR_KM = 300.0  # closeness halves about every 200 km
+NEAR_CUTOFF = 0.01  # closeness below this is no evidence (beyond ~1,400 km)
+
+
+@dataclass(frozen=True)
+class _Located:
+    """The article's located readings, summed by country and region, so each candidate's evidence costs the
+    same however many names the article has (the sums minus the candidate's own name's share)."""
+
+    places: dict[str, Place]  # name -> its current reading, for readings that are not vast
+    weight: Counter[str]  # name -> how often the article uses it
+    total: int = 0  # weight of every located name
+    country_weight: Counter[str] = field(default_factory=Counter)  # country -> weight of located names in it
+    admin1_weight: Counter[tuple[str, str]] = field(default_factory=Counter)  # (country, admin1) -> ..., not admin1s
+    country_members: Counter[str] = field(default_factory=Counter)  # country -> located names in it, not countries
+    admin1_members: Counter[tuple[str, str]] = field(default_factory=Counter)  # (country, admin1) -> ..., not admin1s
+    nearest: NearestIndex[str] = field(default_factory=lambda: NearestIndex(()))
+
+    @classmethod
+    def of(cls, places: dict[str, Place], weight: Counter[str]) -> _Located:
+        located = cls(
+            places,
+            weight,
+            sum(weight[k] for k in places),
+            nearest=NearestIndex((p.lat, p.lon, k) for k, p in places.items()),
+        )
+        for key, p in places.items():
+            located.country_weight[p.country_code] += weight[key]
+            if p.feature != "admin1":
+                located.admin1_weight[(p.country_code, p.admin1_code)] += weight[key]
+                located.admin1_members[(p.country_code, p.admin1_code)] += 1
+            if p.feature != "country":
+                located.country_members[p.country_code] += 1
+        return located
 
 
 @dataclass(frozen=True)
@@ -279,8 +309,7 @@ class _Context:
 
     countries: dict[str, frozenset[str]]  # country code -> names that name the country outright
     admin1s: dict[tuple[str, str], frozenset[str]]  # (country, admin1) -> names that name it outright
-    located: dict[str, Place]  # name -> its current reading, for readings that are not vast
-    weight: Counter[str]  # name -> how often the article uses it
+    located: _Located
     siblings: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> names listed with it
     readings: dict[str, Place] = field(default_factory=dict)  # name -> its current reading
     colocated: frozenset[tuple[str, str]] = frozenset()  # (name, place id): another name may mean a place next to it
@@ -294,8 +323,8 @@ class _Context:
         siblings: dict[str, frozenset[str]],
         colocated: frozenset[tuple[str, str]] = frozenset(),
     ) -> _Context:
-        located = {k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}
-        return cls(named[0], named[1], located, weight, siblings, winners, colocated)
+        located = _Located.of({k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}, weight)
+        return cls(named[0], named[1], located, siblings, winners, colocated)
 
     def evidence(
         self, place: Place, key: str, w: Weights, own_countries: set[str] | frozenset[str] = frozenset()
@@ -315,30 +344,49 @@ class _Context:
             out.append((w.doc_country, "article names its country"))
         if place.feature != "admin1" and self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {key}:
             out.append((w.doc_admin1, "article names its region"))
-        others = [(k, p) for k, p in self.located.items() if k != key]
-        if not others:
-            return out
-        contains = sum(1 for _, p in others if _holds(place, p))
+        return out + self._located_evidence(place, key, w, inside_own)
+
+    def _located_evidence(self, place: Place, key: str, w: Weights, inside_own: bool) -> list[tuple[float, str]]:
+        """Evidence from the other names' readings: the places a region holds, shares of the article in the same
+        country and region, and the distance to the nearest of them. Sums over all names, minus this name's own."""
+        located = self.located
+        own = located.places.get(key)
+        if len(located.places) - (own is not None) == 0:
+            return []
+        own_weight = located.weight[key] if own is not None else 0
+        out: list[tuple[float, str]] = []
+        region = (place.country_code, place.admin1_code)
+        if place.feature == "country":
+            contains = located.country_members[place.country_code]
+        elif place.feature == "admin1":
+            contains = located.admin1_members[region]
+        else:
+            contains = 0
+        contains -= own is not None and _holds(place, own)
         if contains:
             out.append((min(w.contains_cap, w.contains * contains), f"holds {contains} other place(s) of the article"))
-        total = sum(self.weight[k] for k, _ in others)
-        same_country = sum(
-            self.weight[k] for k, p in others if p.country_code == place.country_code and place.country_code
-        )
+        total = located.total - own_weight
+        same_country = 0
+        if place.country_code:
+            same_country = located.country_weight[place.country_code]
+            same_country -= own_weight if own is not None and own.country_code == place.country_code else 0
         if same_country and place.feature != "country" and not inside_own:
             out.append((w.country_share * same_country / total, "in the article's country"))
-        same_admin1 = sum(
-            self.weight[k] for k, p in others if place.admin1_code and _same_admin1(p, place) and p.feature != "admin1"
-        )
+        same_admin1 = 0
+        if place.admin1_code:
+            same_admin1 = located.admin1_weight[region]
+            same_admin1 -= own_weight if own is not None and _same_admin1(own, place) and own.feature != "admin1" else 0
         if same_admin1 and place.feature not in ("country", "admin1"):
             out.append((w.admin1_share * same_admin1 / total, "in the article's region"))
         if place.feature not in VAST_FEATURES:
-            near = _closeness(place, [p for _, p in others])
-            if near > 0.01:
+            nearest = located.nearest.nearest_km(place.lat, place.lon, within_km=_NEAR_KM_MAX, skip=key)
+            near = math.exp(-nearest / NEAR_KM) if nearest is not None else 0.0
+            if near > NEAR_CUTOFF:
                 out.append((w.proximity * near, "near the article's other places"))
         return out
 
 
+_NEAR_KM_MAX = -NEAR_KM * math.log(NEAR_CUTOFF)  # the distance at which closeness falls to the cutoff
 COLOCATED_KM = 30.0
 _LOCAL_FEATURES = frozenset({"city", "capital", "", "admin2"})
 
@@ -504,7 +552,7 @@ def rank_query(
             if c.place.feature in ("country", "admin1")
         }
     candidates = lookup.candidates(name.strip(), country_code=country_code)
-    ranked = _rank(candidates, normalize(name), qualifier, _Context({}, {}, {}, Counter()), options)
+    ranked = _rank(candidates, normalize(name), qualifier, _Context({}, {}, _Located.of({}, Counter())), options)
     if qualifier:
         ranked = [s for s in ranked if _in_qualifier(s.place, qualifier)] or ranked
     return [(s.place, s.score) for s in ranked]

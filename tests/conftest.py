@@ -81,3 +81,15 @@ def cache_dir(gazetteer_dir: Path, tmp_path: Path) -> Path:
     target.mkdir()
     shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, target / DEFAULT_FILENAME)
     return target
+
+
+@pytest.fixture(scope="module")
+def cache_dir_module(gazetteer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Like `cache_dir`, shared by the tests of one module."""
+    import shutil
+
+    from geomap.gazetteer import DEFAULT_FILENAME
+
+    target = tmp_path_factory.mktemp("cache")
+    shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, target / DEFAULT_FILENAME)
+    return target
