@@ -114,9 +114,7 @@ class _UniqueIds:
         return article if new == article.id else replace(article, id=new)
 
 
-def _read_path(
-    path: str | Path, options: ReadOptions, stdin: TextIO | BinaryIO | None
-) -> Iterator[Article | Skipped]:
+def _read_path(path: str | Path, options: ReadOptions, stdin: TextIO | BinaryIO | None) -> Iterator[Article | Skipped]:
     given = str(path)
     if given == STDIN:
         yield from _guarded("stdin", _read_stdin(stdin, options))
@@ -169,9 +167,7 @@ def _read_file(path: Path, *, source: str, base_id: str, options: ReadOptions) -
         yield data
         return
     kind = kind_for_suffix(path.suffix)
-    yield from _guarded(
-        source, read_document(data, kind=kind, source=source, base_id=base_id, fields=options.fields)
-    )
+    yield from _guarded(source, read_document(data, kind=kind, source=source, base_id=base_id, fields=options.fields))
 
 
 def _read_bytes(path: Path, *, source: str, max_bytes: int) -> bytes | Skipped:

@@ -78,10 +78,18 @@ class Cache:
         except sqlite3.Error as err:  # disk full, or a lock held past the busy timeout
             raise CacheError(f"cannot write to the cache {self.path}: {err}") from err
 
+    def put_many(self, table: str, items: list[tuple[str, Any]]) -> None:
+        """Several entries in one transaction."""
+        sql = f"INSERT OR REPLACE INTO {_table(table)} (key, value, created) VALUES (?, ?, ?)"
+        now = time.time()
+        try:
+            with self._conn:
+                self._conn.executemany(sql, [(k, json.dumps(v, ensure_ascii=False), now) for k, v in items])
+        except sqlite3.Error as err:  # disk full, or a lock held past the busy timeout
+            raise CacheError(f"cannot write to the cache {self.path}: {err}") from err
+
     def info(self) -> dict[str, Any]:
-        counts = {
-            t: self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lookups", "articles")
-        }
+        counts = {t: self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lookups", "articles")}
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
         return {"path": str(self.path), "bytes": size, **counts}
 
@@ -105,7 +113,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, timeout=30.0, isolation_level=None)
     try:
         conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA journal_mode = WAL")
+        _set_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.executescript(_SCHEMA)
         row = conn.execute("PRAGMA quick_check").fetchone()
@@ -122,6 +130,19 @@ def _connect(path: Path) -> sqlite3.Connection:
         conn.close()
         raise
     return conn
+
+
+def _set_wal(conn: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch to WAL. Two runs creating the same new cache race for this switch, and SQLite answers "database is
+    locked" at once, without waiting for the busy timeout: so wait and try again (about 5 s in all)."""
+    for attempt in range(attempts):
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as err:
+            if "locked" not in str(err) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def _is_damage(err: sqlite3.DatabaseError) -> bool:

@@ -68,28 +68,22 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
             default=False,
             help='Also map adjectives such as "Iranian" to their country.',
         ),
-        click.option(
-            "--include", multiple=True, metavar="GLOB", help="Only read files matching GLOB (repeatable)."
-        ),
-        click.option(
-            "--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable)."
-        ),
-        click.option(
-            "--max-bytes", type=int, default=50_000_000, show_default=True, help="Skip larger files."
-        ),
-        click.option(
-            "--text-field", default="text", show_default=True, help="Text field of JSON/CSV records."
-        ),
-        click.option(
-            "--title-field", default="title", show_default=True, help="Title field of JSON/CSV records."
-        ),
+        click.option("--include", multiple=True, metavar="GLOB", help="Only read files matching GLOB (repeatable)."),
+        click.option("--exclude", multiple=True, metavar="GLOB", help="Skip files matching GLOB (repeatable)."),
+        click.option("--max-bytes", type=int, default=50_000_000, show_default=True, help="Skip larger files."),
+        click.option("--text-field", default="text", show_default=True, help="Text field of JSON/CSV records."),
+        click.option("--title-field", default="title", show_default=True, help="Title field of JSON/CSV records."),
         click.option("--url-field", default="url", show_default=True, help="URL field of JSON/CSV records."),
-        click.option(
-            "--date-field", default="date", show_default=True, help="Date field of JSON/CSV records."
-        ),
+        click.option("--date-field", default="date", show_default=True, help="Date field of JSON/CSV records."),
         click.option("--strict", is_flag=True, help="Fail (exit 1) if any input has to be skipped."),
+        click.option("--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results."),
         click.option(
-            "--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results."
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=None,
+            metavar="N",
+            help="Worker processes computing articles (default: the CPUs, fewer if memory is short; 1: this process).",
         ),
         click.option(
             "--overrides",
@@ -126,18 +120,18 @@ def geocoder_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _service(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if not value:
+        return None  # geopy is imported only when an online geocoder is asked for (it costs start-up time)
     from geomap.errors import UsageError
     from geomap.geocoders import check_service
 
     try:
-        return check_service(value) if value else None
+        return check_service(value)
     except UsageError as err:
         raise click.BadParameter(str(err)) from err
 
 
-def _key_values(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> tuple[tuple[str, Any], ...]:
+def _key_values(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
     pairs = []
     for item in values:
         key, eq, value = item.partition("=")
@@ -173,11 +167,7 @@ class _LogFormatter(logging.Formatter):
 
 
 def _setup_logging(verbose: int, quiet: bool) -> None:
-    level = (
-        logging.ERROR
-        if quiet
-        else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
-    )
+    level = logging.ERROR if quiet else (logging.DEBUG if verbose > 1 else logging.INFO if verbose else logging.WARNING)
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(_LogFormatter(tracebacks=verbose > 1))
     logging.basicConfig(level=level, handlers=[handler], force=True)
@@ -207,7 +197,14 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         overrides=kw.get("overrides"),
         geocoder=kw.get("geocoder"),
         geocoder_options=kw.get("geocoder_option", ()),
+        jobs=_jobs(kw.get("jobs")),
     )
+
+
+def _jobs(requested: int | None) -> int:
+    from geomap.runner import default_jobs
+
+    return requested if requested is not None else default_jobs()
 
 
 class _ProgressBar:
@@ -219,7 +216,8 @@ class _ProgressBar:
         self.shown = False
         self.first: tuple[int, float] | None = None  # (done, time) at the first report
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int | None) -> None:
+        """`total` is None while the input is still being read."""
         now = time.monotonic()
         if self.first is None:
             # Articles reused from the cache arrive at once: the rate counts only those computed since.
@@ -230,11 +228,14 @@ class _ProgressBar:
         if done == total and not self.shown:
             return  # finished before it was worth showing
         rate = (done - self.first[0]) / (now - self.first[1]) if now > self.first[1] else 0.0
-        eta = (total - done) / rate if rate > 0 else 0.0
-        width = 30
-        filled = int(width * done / total)
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\r[{bar}] {done}/{total} articles  {rate:.1f}/s  ETA {eta:.0f}s ")
+        if total is None:
+            sys.stderr.write(f"\r{done} articles  {rate:.1f}/s ")
+        else:
+            eta = (total - done) / rate if rate > 0 else 0.0
+            width = 30
+            filled = int(width * done / total)
+            bar = "#" * filled + "-" * (width - filled)
+            sys.stderr.write(f"\r[{bar}] {done}/{total} articles  {rate:.1f}/s  ETA {eta:.0f}s ")
         self.shown = True
         if done == total:
             sys.stderr.write("\n")
@@ -245,30 +246,35 @@ def _notifier(quiet: bool) -> Callable[[str], None] | None:
     return None if quiet else (lambda message: click.echo(message, err=True))
 
 
-def _run(paths: Sequence[str], cache_dir: Path, kw: dict[str, Any]) -> Any:
-    from geomap.pipeline import Pipeline
+def _run(paths: Sequence[str], cache_dir: Path, kw: dict[str, Any], consume: Callable[[Any], None]) -> Any:
+    """Stream the results of `paths` into `consume`, one article at a time, in input order; report skipped
+    inputs as they are found. Returns the run's `Tally`."""
+    from geomap.models import Skipped
+    from geomap.pipeline import Pipeline, Tally
 
+    tally = Tally()
     progress = _ProgressBar(enabled=not kw.get("quiet"))
     with Pipeline(_settings(cache_dir, kw), progress=progress, notify=_notifier(kw.get("quiet", False))) as pipeline:
-        run = pipeline.run(paths)
-    log.info("%(processed)d articles processed, %(reused)d reused from the cache", run.stats)
-    for skip in run.skipped:
-        click.echo(f"skipped {skip.source}: {skip.reason}", err=True)
-    if not run.articles:
+        for item in pipeline.stream(paths):
+            tally.add(item)
+            if isinstance(item, Skipped):
+                click.echo(f"skipped {item.source}: {item.reason}", err=True)
+            else:
+                consume(item)
+        log.info("%(processed)d articles processed, %(reused)d reused from the cache", pipeline.stats)
+    if not tally.articles:
         raise GeomapError("no article could be read from " + ", ".join(paths))
-    if run.skipped and kw.get("strict"):
-        raise GeomapError(f"{len(run.skipped)} input(s) skipped and --strict given")
-    return run
+    if tally.skipped and kw.get("strict"):
+        raise GeomapError(f"{tally.skipped} input(s) skipped and --strict given")
+    return tally
 
 
-def _exit_code(run: Any) -> int:
-    return EXIT_SKIPPED if run.skipped else 0
+def _exit_code(tally: Any) -> int:
+    return EXIT_SKIPPED if tally.skipped else 0
 
 
-def _summary(run: Any, extra: str = "") -> None:
-    from geomap.pipeline import stats_line
-
-    s = stats_line(run)
+def _summary(tally: Any, extra: str = "") -> None:
+    s = tally.line()
     click.echo(
         f"{s['articles']} articles read, {s['skipped']} skipped, {s['places']} places, "
         f"{s['mentions']} mentions, {s['unresolved']} unresolved{extra}",
@@ -364,23 +370,24 @@ def map_command(
       wrote out/places.geojson (94 places)
       wrote out/mentions.csv (504 mentions)
     """
-    from geomap.render import write_map
+    from geomap.render import MapWriter
 
-    run = _run(paths or (str(DEFAULT_SEEDS),), cache_dir, kw)
     try:
-        out = write_map(run.articles, output, title=title, cdn=cdn)
+        with MapWriter(output, title=title, cdn=cdn) as writer:
+            tally = _run(paths or (str(DEFAULT_SEEDS),), cache_dir, kw, writer.add)
+            out = writer.finish()
     except OSError as err:
         raise GeomapError(f"cannot write the map to {output}: {err.strerror or err}") from err
-    _summary(run)
+    _summary(tally)
     click.echo(
         f"wrote {out.map_path} (+ {len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/)",
         err=True,
     )
-    _write_exports(run, geojson_path, csv_path)
-    sys.exit(_exit_code(run))
+    _write_exports(writer.results, geojson_path, csv_path)
+    sys.exit(_exit_code(tally))
 
 
-def _write_exports(run: Any, geojson_path: Path | None, csv_path: Path | None) -> None:
+def _write_exports(results: Any, geojson_path: Path | None, csv_path: Path | None) -> None:
     from geomap.render import write_csv, write_geojson
 
     for path, write, what in ((geojson_path, write_geojson, "places"), (csv_path, write_csv, "mentions")):
@@ -388,7 +395,7 @@ def _write_exports(run: Any, geojson_path: Path | None, csv_path: Path | None) -
             continue
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            count = write(run.articles, path)
+            count = write(results, path)
         except OSError as err:
             raise GeomapError(f"cannot write {path}: {err.strerror or err}") from err
         click.echo(f"wrote {path} ({count} {what})", err=True)
@@ -423,19 +430,15 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
     """
     from geomap import formats
 
-    run = _run(paths, cache_dir, kw)
-    out = sys.stdout
-    if fmt == "jsonl":
-        for result in run.articles:
-            out.write(json.dumps(formats.article_record(result), ensure_ascii=False) + "\n")
-    elif fmt == "geojson":
-        json.dump(formats.mentions_geojson(run.articles), out, ensure_ascii=False)
-        out.write("\n")
-    else:
-        formats.write_mentions_csv(run.articles, out)
+    writer = formats.StreamWriter(sys.stdout, fmt)
+    try:
+        tally = _run(paths, cache_dir, kw, writer.write)
+    finally:
+        if writer.started:  # a complete document for what was done (nothing at all if no article was read)
+            writer.close()
     if not kw.get("quiet"):
-        _summary(run)
-    sys.exit(_exit_code(run))
+        _summary(tally)
+    sys.exit(_exit_code(tally))
 
 
 @cli.command("geocode")
@@ -499,6 +502,9 @@ def geocode_command(
 @click.option("--model", default=None, metavar="NAME", help="Installed spaCy pipeline to use.")
 @click.option("--country", "countries", multiple=True, metavar="CC", help="Soft country bias (repeatable).")
 @click.option("--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results.")
+@click.option(
+    "-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Worker processes (default: the CPUs)."
+)
 @common_options
 def eval_command(
     gold: tuple[Path, ...], errors_path: Path | None, fmt: str, cache_dir: Path, quiet: bool, **kw: Any

@@ -189,9 +189,7 @@ def _is_demonym(mention: Mapping[str, Any]) -> bool:
     return mention.get("kind", "toponym") == "demonym"
 
 
-def _kept_mentions(
-    prediction: Mapping[str, Any] | None, include_demonyms: bool
-) -> tuple[dict[str, Any], ...]:
+def _kept_mentions(prediction: Mapping[str, Any] | None, include_demonyms: bool) -> tuple[dict[str, Any], ...]:
     mentions = prediction.get("mentions", []) if prediction else []
     return tuple(m for m in mentions if include_demonyms or not _is_demonym(m))
 

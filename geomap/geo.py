@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -21,56 +21,71 @@ def great_circle_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float
 
 
 class NearestIndex(Generic[K]):
-    """Points on a grid of 1-degree cells, for "how far is the nearest other point" in about constant time.
+    """Points on the sphere, for "how far is the nearest other point" in logarithmic time.
 
-    Rings of cells around the query point are searched outwards until no unsearched point could be nearer
-    than the best found (or than `within_km`). The bound is exact: a point r cells away in latitude is at
-    least r - 1 degrees of arc away, and one r cells away in longitude at least the arc to that meridian,
-    asin(cos(lat) * sin(r - 1 degrees)); so the answer is the true nearest distance, as a full scan gives.
+    A k-d tree over the points' unit vectors: the straight-line (chord) distance between two unit vectors
+    grows with the distance along the surface, so the nearest point by chord is the nearest on the Earth, and
+    a subtree whose box lies farther than the best chord so far cannot hold a nearer one. The distance returned
+    is `great_circle_km` of the point found, the very figure a scan over every point would give.
     """
 
     def __init__(self, points: Iterable[tuple[float, float, K]]) -> None:
-        self._cells: dict[tuple[int, int], list[tuple[float, float, K]]] = {}
-        for lat, lon, key in points:
-            self._cells.setdefault(_cell(lat, lon), []).append((lat, lon, key))
+        self._points = [(_unit(lat, lon), lat, lon, key) for lat, lon, key in points]
+        self._root = _build(list(range(len(self._points))), self._points)
+
+    def __len__(self) -> int:
+        return len(self._points)
 
     def nearest_km(self, lat: float, lon: float, *, within_km: float, skip: K | None = None) -> float | None:
         """Distance to the nearest point whose key is not `skip`, if one lies within `within_km`."""
-        row, col = _cell(lat, lon)
-        best = math.inf
-        for ring in range(MAX_RING + 1):
-            for cell in _ring(row, col, ring):
-                for plat, plon, key in self._cells.get(cell, ()):
-                    if key != skip:
-                        best = min(best, great_circle_km(lat, lon, plat, plon))
-            if _beyond_km(lat, ring + 1) >= min(best, within_km):
-                break
-        return best if best <= within_km else None
+        if not self._points:
+            return None
+        query = _unit(lat, lon)
+        limit = _chord(min(within_km, math.pi * EARTH_RADIUS_KM))
+        best, found = limit * limit * (1 + 1e-9), -1
+        stack = [self._root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):  # a leaf: its points' indexes
+                for i in node:
+                    vec, _, _, key = self._points[i]
+                    d2 = (vec[0] - query[0]) ** 2 + (vec[1] - query[1]) ** 2 + (vec[2] - query[2]) ** 2
+                    if d2 <= best and key != skip:
+                        best, found = d2, i
+                continue
+            axis, split, below, above = node
+            gap = query[axis] - split
+            near, far = (below, above) if gap < 0 else (above, below)
+            if gap * gap <= best:
+                stack.append(far)
+            stack.append(near)
+        if found < 0:
+            return None
+        _, plat, plon, _ = self._points[found]
+        distance = great_circle_km(lat, lon, plat, plon)
+        return distance if distance <= within_km else None
 
 
-MAX_RING = 180  # every cell of the grid lies within 180 rings of any other
-_DEGREE_KM = math.radians(1.0) * EARTH_RADIUS_KM
+K_LEAF = 8  # points per leaf of the k-d tree
+_Node = list[int] | tuple[int, float, "_Node", "_Node"]
 
 
-def _cell(lat: float, lon: float) -> tuple[int, int]:
-    return math.floor(lat), math.floor(lon) % 360
+def _unit(lat: float, lon: float) -> tuple[float, float, float]:
+    phi, lmb = math.radians(lat), math.radians(lon)
+    return (math.cos(phi) * math.cos(lmb), math.cos(phi) * math.sin(lmb), math.sin(phi))
 
 
-def _ring(row: int, col: int, ring: int) -> Iterator[tuple[int, int]]:
-    """The cells exactly `ring` steps from (row, col) (longitude wraps around, latitude stops at the poles)."""
-    for dr in range(-ring, ring + 1):
-        r = row + dr
-        if not -90 <= r <= 90:
-            continue
-        steps = range(-ring, ring + 1) if abs(dr) == ring else (-ring, ring) if ring else (0,)
-        for dc in steps:
-            yield r, (col + dc) % 360
+def _chord(km: float) -> float:
+    """The straight-line distance between two points of the unit sphere `km` apart along the surface."""
+    return 2 * math.sin(km / EARTH_RADIUS_KM / 2)
 
 
-def _beyond_km(lat: float, ring: int) -> float:
-    """A lower bound on the distance from a point at `lat` to any point `ring` or more cells away."""
-    if ring <= 1:
-        return 0.0
-    span = math.radians(min(ring - 1, 90))
-    across = EARTH_RADIUS_KM * math.asin(min(1.0, math.cos(math.radians(lat)) * math.sin(span)))
-    return min((ring - 1) * _DEGREE_KM, across)
+def _build(indexes: list[int], points: list[tuple[tuple[float, float, float], float, float, K]]) -> _Node:
+    if len(indexes) <= K_LEAF:
+        return indexes
+    spreads = [max(points[i][0][a] for i in indexes) - min(points[i][0][a] for i in indexes) for a in range(3)]
+    axis = spreads.index(max(spreads))
+    indexes.sort(key=lambda i: points[i][0][axis])
+    middle = len(indexes) // 2
+    split = points[indexes[middle]][0][axis]
+    return (axis, split, _build(indexes[:middle], points), _build(indexes[middle:], points))

@@ -93,9 +93,7 @@ def _photon_place(location: Location, props: Mapping[str, Any], source: str) -> 
     kind = str(props.get("type") or props.get("osm_value") or "")
     osm_type, osm_id = str(props.get("osm_type") or ""), props.get("osm_id")
     return Place(
-        id=f"{source}:{osm_type[:1].upper()}{osm_id}"
-        if osm_id is not None
-        else f"{source}:{location.address}",
+        id=f"{source}:{osm_type[:1].upper()}{osm_id}" if osm_id is not None else f"{source}:{location.address}",
         name=str(props.get("name") or location.address.split(",")[0]).strip(),
         lat=location.latitude,
         lon=location.longitude,
@@ -273,9 +271,7 @@ def online_geocoder(
 
     reverse = getattr(provider, "reverse", None)
     domain = str(getattr(provider, "domain", "") or getattr(provider, "api", "") or "")
-    return OnlineGeocoder(
-        service, limited(provider.geocode), limited(reverse) if reverse else None, domain=domain
-    )
+    return OnlineGeocoder(service, limited(provider.geocode), limited(reverse) if reverse else None, domain=domain)
 
 
 # --------------------------------------------------------------------------- the resolver's side
@@ -297,9 +293,7 @@ class OnlineLookup:
     its server, for `CachedLookup`.
     """
 
-    def __init__(
-        self, geocoder: OnlineGeocoder, *, search_options: Mapping[str, object] | None = None
-    ) -> None:
+    def __init__(self, geocoder: OnlineGeocoder, *, search_options: Mapping[str, object] | None = None) -> None:
         self.geocoder = geocoder
         self.search_options = dict(
             _SEARCH_OPTIONS.get(geocoder.service, {}) if search_options is None else search_options

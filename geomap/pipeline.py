@@ -16,20 +16,27 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.util
+import itertools
+import json
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
-from geomap.geocoders import FallbackLookup, OnlineLookup, online_lookup
 from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
 from geomap.overrides import Overrides, load_overrides
-from geomap.recognize import DEFAULT_MODEL, Recognizer
-from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article
+from geomap.recognize import DEFAULT_MODEL
+from geomap.resolve import Lookup, ResolveOptions, rank_query
+from geomap.runner import Executor, InProcesses, Outcome, Worker, WorkerConfig, batches, to_result
+
+if TYPE_CHECKING:
+    from geomap.geocoders import OnlineLookup  # geopy is imported only when an online geocoder is asked for
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +52,9 @@ def _code_version() -> str:
     for module in (recognize, resolve):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:12]
-Progress = Callable[[int, int], None]  # (articles done, articles total)
+
+
+Progress = Callable[[int, "int | None"], None]  # (articles done, articles in all: None until all are read)
 
 
 @dataclass(frozen=True)
@@ -61,10 +70,16 @@ class Settings:
     geocoder: str | None = None
     geocoder_options: tuple[tuple[str, Any], ...] = ()
     overrides: Path | None = None  # CSV/YAML of "name [in context] -> place id" rules (geomap.overrides)
+    jobs: int = 1  # worker processes computing articles (1: this process; see runner.default_jobs)
 
 
 class Pipeline:
-    """Holds the expensive parts (gazetteer, cache, spaCy model), each opened on first use."""
+    """Reads, computes (through the cache) and yields results; the expensive parts open on first use.
+
+    Results stream: inputs are read lazily, in batches (`runner.batches`), and each batch's results are
+    yielded as soon as they are ready, in input order, so memory follows the batch, not the corpus.
+    With `Settings.jobs` > 1 the batches are computed by worker processes.
+    """
 
     def __init__(
         self, settings: Settings, *, progress: Progress | None = None, notify: Callable[[str], None] | None = None
@@ -74,12 +89,12 @@ class Pipeline:
         self.notify = notify  # one-line notices for the user (the CLI prints them on stderr)
         self._gazetteer: Gazetteer | None = None
         self._cache: Cache | None = None
-        self._lookup: CachedLookup | None = None
-        self._resolve_lookup: Lookup | None = None
+        self._worker: Worker | None = None
         self._online: OnlineLookup | None = None
-        self._recognizer: Recognizer | None = None
+        self._resolve_lookup: Lookup | None = None
         self._resolve_options: ResolveOptions | None = None
-        self.stats: dict[str, int] = {"processed": 0, "reused": 0}
+        self._local = _Local(self)
+        self.stats: dict[str, int] = {"processed": 0, "reused": 0, "duplicates": 0}
 
     def __enter__(self) -> Pipeline:
         return self
@@ -96,7 +111,7 @@ class Pipeline:
     def _gazetteer_progress(self) -> Callable[[str], None]:
         if self.notify is None:
             return _log_gazetteer_build
-        where = self.settings.cache_dir
+        where = self.settings.cache_dir.resolve()
         return _first_only(self.notify, f"building the offline gazetteer in {where}/ (first run only, under a minute)")
 
     @property
@@ -112,33 +127,33 @@ class Pipeline:
         return self._cache
 
     @property
-    def lookup(self) -> CachedLookup:
-        if self._lookup is None:
-            self._lookup = CachedLookup(self.gazetteer, self.cache, f"gazetteer:{self.gazetteer.version}")
-        return self._lookup
+    def worker(self) -> Worker:
+        """This process's own worker (the model is loaded on first use)."""
+        if self._worker is None:
+            self._worker = Worker(self._worker_config(), gazetteer=self.gazetteer)
+            self._worker.lookup = self.resolve_lookup
+        return self._worker
+
+    def _worker_config(self) -> WorkerConfig:
+        s = self.settings
+        return WorkerConfig(s.cache_dir, s.model, s.demonyms, s.countries, s.overrides)
 
     @property
     def resolve_lookup(self) -> Lookup:
-        """Where resolution gets candidates: the gazetteer, then (opt-in) an online geocoder, both cached.
+        """Where resolution gets candidates: the gazetteer, then (opt-in) an online geocoder, cached.
 
         Recognition keeps to the gazetteer, so only names that are places by the text's own evidence
         ever reach the online service."""
         if self._resolve_lookup is None:
-            self._resolve_lookup = self.lookup
+            self._resolve_lookup = self.gazetteer
             if self.settings.geocoder:
+                from geomap.geocoders import FallbackLookup, online_lookup
+
                 online = online_lookup(self.settings.geocoder, **dict(self.settings.geocoder_options))
                 cached = CachedLookup(online, self.cache, online.backend_id)
                 self._online = online
-                self._resolve_lookup = FallbackLookup(self.lookup, cached)
+                self._resolve_lookup = FallbackLookup(self.gazetteer, cached)
         return self._resolve_lookup
-
-    @property
-    def recognizer(self) -> Recognizer:
-        if self._recognizer is None:
-            # Demonyms are always recognised: "the Indonesian island of Java" names Indonesia for resolution;
-            # they are reported only when the settings ask for them (see `_compute`).
-            self._recognizer = Recognizer(self.lookup, model=self.settings.model, demonyms=True)
-        return self._recognizer
 
     @property
     def resolve_options(self) -> ResolveOptions:
@@ -149,52 +164,72 @@ class Pipeline:
             self._resolve_options = ResolveOptions(countries=self.settings.countries, overrides=overrides)
         return self._resolve_options
 
-    def read(self, paths: Sequence[str | Path]) -> tuple[list[Article], list[Skipped]]:
-        articles: list[Article] = []
-        skipped: list[Skipped] = []
-        for item in read_inputs(paths, self.settings.read):
-            (articles if isinstance(item, Article) else skipped).append(item)  # type: ignore[arg-type]
-        return deduplicate(articles), skipped
+    # -- running --------------------------------------------------------------------------------------
 
     def run(self, paths: Sequence[str | Path]) -> RunResult:
-        articles, skipped = self.read(paths)
-        results = self.process(articles)
+        """Every result and skipped input of `paths`, collected (for a bounded memory, use `stream`)."""
+        results: list[ArticleResult] = []
+        skipped: list[Skipped] = []
+        for item in self.stream(paths):
+            (results if isinstance(item, ArticleResult) else skipped).append(item)  # type: ignore[arg-type]
         return RunResult(tuple(results), tuple(skipped), dict(self.stats))
 
-    def process(self, articles: Sequence[Article]) -> list[ArticleResult]:
-        """Results for every article, in order; cached results are reused, the rest computed."""
-        total = len(articles)
-        results: dict[int, ArticleResult] = {}
-        todo: list[tuple[int, Article]] = []
-        for i, article in enumerate(articles):
-            cached = self._cached_result(article)
-            if cached is None:
-                todo.append((i, article))
-            else:
-                results[i] = cached
-                self.stats["reused"] += 1
-        self._report(len(results), total)
-        if todo:
-            fresh = self._compute([a for _, a in todo])
-            for (i, article), result in zip(todo, fresh, strict=True):
-                results[i] = result
-                self.cache.put("articles", self._article_key(article), result_to_dict(result))
-                self.stats["processed"] += 1
-                self._report(len(results), total)
-        return [results[i] for i in range(total)]
+    def stream(self, paths: Sequence[str | Path]) -> Iterator[ArticleResult | Skipped]:
+        """Results in input order, and skipped inputs as soon as they are found."""
+        return self._results(read_inputs(paths, self.settings.read))
 
-    def _compute(self, articles: Iterable[Article]) -> Iterable[ArticleResult]:
-        options = self.resolve_options
-        for article, mentions in self.recognizer.recognize(articles):
-            result = resolve_article(article, mentions, self.resolve_lookup, options)
-            if not self.settings.demonyms:
-                result = ArticleResult(article, tuple(r for r in result.resolutions if r.mention.kind != "demonym"))
-            yield result
+    def process(self, articles: Iterable[Article]) -> list[ArticleResult | Skipped]:
+        """Results for these articles, in order; cached results are reused, the rest computed."""
+        return list(self._results(articles))
 
-    def _cached_result(self, article: Article) -> ArticleResult | None:
+    def _results(self, items: Iterable[Article | Skipped]) -> Iterator[ArticleResult | Skipped]:
+        side: deque[Skipped] = deque()  # inputs found unusable while reading ahead
+        groups = _Groups(self, items, side)
+        formed = iter(groups)
+        ahead = list(itertools.islice(formed, 2))  # with one group only, worker processes would not pay off
+        executor = self._executor(several=len(ahead) > 1)
+        done = 0
+        try:
+            for outcomes in executor.map(g.todo for g in itertools.chain(ahead, formed)):
+                group = groups.submitted.popleft()
+                for result in group.merge(outcomes):
+                    done += 1
+                    yield result
+                self._store(group, outcomes)
+                while side:
+                    yield side.popleft()
+                self._report(done, groups.read if groups.finished else None)
+            while side:
+                yield side.popleft()
+        finally:
+            if executor is not self._local:
+                executor.close()
+
+    def _executor(self, *, several: bool) -> Executor:
+        jobs = self.settings.jobs
+        if jobs > 1 and self.settings.geocoder:
+            log.info("online geocoders are rate-limited per service: computing in this process only")
+            jobs = 1
+        if jobs > 1 and several:
+            self.gazetteer  # noqa: B018 - built here, before the workers open it
+            return InProcesses(self._worker_config(), jobs)
+        return self._local
+
+    def _store(self, group: _Group, outcomes: list[Outcome]) -> None:
+        computed = [
+            (self._article_key(article), result_to_dict(ArticleResult(article, outcome)))
+            for article, outcome in zip(group.todo, outcomes, strict=True)
+            if not isinstance(outcome, Skipped)
+        ]
+        if computed:
+            self.cache.put_many("articles", computed)
+        self.stats["processed"] += len(computed)
+
+    def cached_result(self, article: Article) -> ArticleResult | None:
         if not self.settings.reuse_articles:
             return None
-        value = self.cache.get("articles", self._article_key(article))
+        key = self._article_key(article)  # first: it opens (or waits for another run to build) the gazetteer
+        value = self.cache.get("articles", key)
         return None if value is None else result_from_dict(article, value)
 
     def _article_key(self, article: Article) -> str:
@@ -207,6 +242,7 @@ class Pipeline:
             PIPELINE_VERSION,
             _code_version(),
             self.settings.model,
+            model_version(self.settings.model),
             self.gazetteer.version,
             f"demonyms={self.settings.demonyms}",
             self.resolve_options.fingerprint(),
@@ -215,7 +251,7 @@ class Pipeline:
             parts.append(self._online_id())
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
-    def _report(self, done: int, total: int) -> None:
+    def _report(self, done: int, total: int | None) -> None:
         if self.progress is not None:
             self.progress(done, total)
 
@@ -229,6 +265,104 @@ class Pipeline:
     def _online_id(self) -> str:
         self.resolve_lookup  # noqa: B018 - builds the online lookup on first use
         return self._online.backend_id if self._online is not None else ""
+
+
+class _Local:
+    """Computes in this process with the pipeline's own worker, built (the model loaded) only if needed."""
+
+    def __init__(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def map(self, batches: Iterable[list[Article]]) -> Iterator[list[Outcome]]:
+        for batch in batches:
+            yield self.pipeline.worker.compute(batch) if batch else []
+
+    def close(self) -> None:
+        pass
+
+
+@dataclass
+class _Group:
+    """Consecutive articles read together: those to compute, and the results the cache already had."""
+
+    articles: list[Article]
+    cached: dict[int, ArticleResult]  # position in `articles` -> its cached result
+    todo: list[Article]
+
+    def merge(self, outcomes: list[Outcome]) -> Iterator[ArticleResult | Skipped]:
+        """The group's results in order: cached ones, and the computed `outcomes` (one per `todo` article)."""
+        computed = iter(outcomes)
+        for i, article in enumerate(self.articles):
+            known = self.cached.get(i)
+            yield known if known is not None else to_result(article, next(computed))
+
+
+class _Groups:
+    """The input, read lazily and cut into groups (`runner.batches`), each looked up in the cache.
+
+    Syndicated copies (the same text twice) are computed once: within a group the first copy lists the
+    others' sources (`Article.also_sources`); a copy of an article of an earlier group is dropped and logged."""
+
+    def __init__(self, pipeline: Pipeline, items: Iterable[Article | Skipped], side: deque[Skipped]) -> None:
+        self.pipeline = pipeline
+        self.items = items
+        self.side = side
+        self.submitted: deque[_Group] = deque()
+        self.read = 0
+        self.finished = False
+        self._seen: dict[bytes, str] = {}  # digest of a text's words -> the id of the article that had it first
+        self._ungrouped: set[str] = set()  # ids read but not yet in a group
+
+    def __iter__(self) -> Iterator[_Group]:
+        for batch in batches(self._articles()):
+            self._ungrouped.difference_update(a.id for a in batch)
+            group = self._group(deduplicate(batch))
+            self.read += len(group.articles)
+            self.submitted.append(group)
+            yield group
+        self.finished = True
+
+    def _articles(self) -> Iterator[Article]:
+        for item in self.items:
+            if isinstance(item, Skipped):
+                self.side.append(item)
+                continue
+            digest = hashlib.blake2b(" ".join(item.text.split()).encode("utf-8", "surrogatepass"), digest_size=16)
+            first = self._seen.setdefault(digest.digest(), item.id)
+            if first != item.id and first not in self._ungrouped:
+                self.pipeline.stats["duplicates"] += 1
+                log.info("%s has the same text as %s, read earlier: not computed again", item.source, first)
+                continue
+            self._ungrouped.add(item.id)
+            yield item
+
+    def _group(self, articles: list[Article]) -> _Group:
+        cached: dict[int, ArticleResult] = {}
+        for i, article in enumerate(articles):
+            result = self.pipeline.cached_result(article)
+            if result is not None:
+                cached[i] = result
+                self.pipeline.stats["reused"] += 1
+        todo = [a for i, a in enumerate(articles) if i not in cached]
+        return _Group(articles, cached, todo)
+
+
+def model_version(model: str) -> str:
+    """The installed version of a spaCy model package, read from its meta.json without loading it."""
+    try:
+        spec = importlib.util.find_spec(model)
+    except (ImportError, ValueError):
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        return "unknown"
+    for folder in spec.submodule_search_locations:
+        meta = Path(folder) / "meta.json"
+        if meta.is_file():
+            try:
+                return str(json.loads(meta.read_text(encoding="utf-8")).get("version", "unknown"))
+            except (OSError, ValueError):
+                return "unknown"
+    return "unknown"
 
 
 def _log_gazetteer_build(message: str) -> None:
@@ -249,12 +383,38 @@ def _first_only(notify: Callable[[str], None], message: str) -> Callable[[str], 
     return report
 
 
+@dataclass
+class Tally:
+    """Counts of a run, kept as results stream by (the places as a set of ids: one entry per place)."""
+
+    articles: int = 0
+    skipped: int = 0
+    mentions: int = 0
+    unresolved: int = 0
+    places: set[str] = field(default_factory=set)
+
+    def add(self, item: ArticleResult | Skipped) -> None:
+        if isinstance(item, Skipped):
+            self.skipped += 1
+            return
+        self.articles += 1
+        self.mentions += len(item.resolutions)
+        self.unresolved += len(item.unresolved)
+        self.places.update(r.place.id for r in item.resolved if r.place)
+
+    def line(self) -> dict[str, Any]:
+        return {
+            "articles": self.articles,
+            "skipped": self.skipped,
+            "places": len(self.places),
+            "mentions": self.mentions,
+            "unresolved": self.unresolved,
+        }
+
+
 def stats_line(run: RunResult) -> dict[str, Any]:
-    places = {r.place.id for a in run.articles for r in a.resolved if r.place}
-    return {
-        "articles": len(run.articles),
-        "skipped": len(run.skipped),
-        "places": len(places),
-        "mentions": sum(len(a.resolutions) for a in run.articles),
-        "unresolved": sum(len(a.unresolved) for a in run.articles),
-    }
+    tally = Tally()
+    items: list[ArticleResult | Skipped] = [*run.articles, *run.skipped]
+    for item in items:
+        tally.add(item)
+    return tally.line()

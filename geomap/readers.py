@@ -228,9 +228,7 @@ def parse_date(value: object) -> str | None:
     return None
 
 
-_ISO_DATETIME = re.compile(
-    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d++)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
-)
+_ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d++)?)?(?:Z|[+-]\d{2}(?::?\d{2})?)?)?")
 
 
 def _iso_datetime(value: str) -> str | None:

@@ -270,11 +270,7 @@ def _load_model(model: str) -> Any:
 
 def _reads_ptb_tags(nlp: Any) -> bool:
     """Whether word classes come straight from Penn Treebank tags (English pipelines), not the attribute ruler."""
-    return (
-        "tagger" in nlp.pipe_names
-        and "attribute_ruler" in nlp.pipe_names
-        and "NNP" in nlp.get_pipe("tagger").labels
-    )
+    return "tagger" in nlp.pipe_names and "attribute_ruler" in nlp.pipe_names and "NNP" in nlp.get_pipe("tagger").labels
 
 
 def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:

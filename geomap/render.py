@@ -21,10 +21,12 @@ import html
 import io
 import json
 import math
+import os
 import re
+import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path, PurePath
@@ -135,12 +137,9 @@ def aggregate(results: Sequence[ArticleResult]) -> list[PlacePoint]:
     return points
 
 
-def _point(
-    place: Place, per_article: dict[str, list[Resolution]], articles: dict[str, Article]
-) -> PlacePoint:
+def _point(place: Place, per_article: dict[str, list[Resolution]], articles: dict[str, Article]) -> PlacePoint:
     refs = [
-        ArticleRef(articles[aid], tuple(sorted(res, key=lambda r: r.mention.start)))
-        for aid, res in per_article.items()
+        ArticleRef(articles[aid], tuple(sorted(res, key=lambda r: r.mention.start))) for aid, res in per_article.items()
     ]
     refs.sort(key=lambda ref: -ref.mentions)  # stable: ties keep input order
     return PlacePoint(place, tuple(refs))
@@ -285,9 +284,7 @@ def sentence_html(res: Resolution, *, context: int = SNIPPET_CONTEXT) -> str:
     before, after = sentence[max(0, at - context) : at], sentence[end : end + context]
     lead = "…" if at > context else ""
     tail = "…" if end + context < len(sentence) else ""
-    return (
-        f"{lead}{_esc(_squash(before))}<mark>{_esc(_squash(mention.text))}</mark>{_esc(_squash(after))}{tail}"
-    )
+    return f"{lead}{_esc(_squash(before))}<mark>{_esc(_squash(mention.text))}</mark>{_esc(_squash(after))}{tail}"
 
 
 _WHITESPACE = re.compile(r"\s+")
@@ -318,13 +315,9 @@ def reader_html(result: ArticleResult, *, map_href: str, low_confidence: float =
     title = _esc(_title(article))
     url = safe_url(article.url)
     original = (
-        f'<a class="gm-original" href="{_esc(url)}" rel="noopener noreferrer">Original article ↗</a>'
-        if url
-        else ""
+        f'<a class="gm-original" href="{_esc(url)}" rel="noopener noreferrer">Original article ↗</a>' if url else ""
     )
-    meta = " · ".join(
-        _esc(p) for p in (article.date or "", article.author or "", _source_label(article)) if p
-    )
+    meta = " · ".join(_esc(p) for p in (article.date or "", article.author or "", _source_label(article)) if p)
     text = _highlighted(article.text, result.resolutions, map_href, low_confidence)
     return (
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
@@ -369,9 +362,7 @@ def marked_resolutions(text: str, resolutions: Iterable[Resolution]) -> list[Res
     """Resolutions whose spans can be highlighted: inside the text, not overlapping, in text order.
 
     Of overlapping spans the earliest, then the longest, then a resolved one wins."""
-    ordered = sorted(
-        resolutions, key=lambda r: (r.mention.start, r.mention.start - r.mention.end, r.place is None)
-    )
+    ordered = sorted(resolutions, key=lambda r: (r.mention.start, r.mention.start - r.mention.end, r.place is None))
     kept: list[Resolution] = []
     last_end = 0
     for res in ordered:
@@ -420,9 +411,7 @@ def map_html(
     reader_dir: str = ARTICLES_DIR,
 ) -> str:
     """The map page as one HTML string (byte-stable for the same input)."""
-    fmap = folium.Map(
-        location=None, tiles=None, control_scale=True, world_copy_jump=True, font_size="0.875rem"
-    )
+    fmap = folium.Map(location=None, tiles=None, control_scale=True, world_copy_jump=True, font_size="0.875rem")
     figure = fmap.get_root()
     assert isinstance(figure, branca.element.Figure)
     figure.title = _esc(title)
@@ -787,20 +776,57 @@ def write_map(
     attribution: str = DEFAULT_ATTRIBUTION,
 ) -> MapOutput:
     """Write the map to `out_path` and one reader view per article into `articles/` beside it."""
-    out_path = Path(out_path)
-    unique = unique_results(results)
-    points = aggregate(unique)
-    drawn = [p for p in points if drawable(p.place)]
-    articles_dir = out_path.parent / ARTICLES_DIR
-    articles_dir.mkdir(parents=True, exist_ok=True)
-    map_href = "../" + quote(out_path.name)
-    paths = []
-    for result in unique:
-        path = articles_dir / reader_filename(result.article.id)
-        atomic_write(path, reader_html(result, map_href=map_href))
-        paths.append(path)
-    atomic_write(out_path, map_html(drawn, title=title, cdn=cdn, attribution=attribution))
-    return MapOutput(out_path, tuple(paths), places=len(points), points=len(drawn))
+    with MapWriter(out_path, title=title, cdn=cdn, attribution=attribution) as writer:
+        for result in results:
+            writer.add(result)
+        return writer.finish()
+
+
+class MapWriter:
+    """The map, built as results arrive: each article's reader view is written at once (into a hidden folder,
+    moved into `articles/` when the map is finished, so an interrupted run leaves no page of a map that was never
+    written), and only what the map page and the exports need is kept: the article's metadata and resolutions,
+    not its text. Use as a context manager: leaving it unfinished removes the hidden folder."""
+
+    def __init__(
+        self, out_path: Path, *, title: str = "geomap", cdn: bool = False, attribution: str = DEFAULT_ATTRIBUTION
+    ) -> None:
+        self.out_path = Path(out_path)
+        self.title, self.cdn, self.attribution = title, cdn, attribution
+        self.results: list[ArticleResult] = []  # as added, first of each id, without the article's text
+        self._names: list[str] = []  # reader pages written, in order
+        self._ids: set[str] = set()
+        self._articles_dir = self.out_path.parent / ARTICLES_DIR
+        self._staging = self.out_path.parent / f".{ARTICLES_DIR}-{os.getpid()}.partial"
+        self._map_href = "../" + quote(self.out_path.name)
+
+    def __enter__(self) -> MapWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        shutil.rmtree(self._staging, ignore_errors=True)
+
+    def add(self, result: ArticleResult) -> None:
+        if result.article.id in self._ids:
+            return  # one reader view per id: the first occurrence wins
+        self._ids.add(result.article.id)
+        if not self._names:
+            self._staging.mkdir(parents=True, exist_ok=True)
+        name = reader_filename(result.article.id)
+        atomic_write(self._staging / name, reader_html(result, map_href=self._map_href))
+        self._names.append(name)
+        self.results.append(ArticleResult(replace(result.article, text=""), result.resolutions))
+
+    def finish(self) -> MapOutput:
+        points = aggregate(self.results)
+        drawn = [p for p in points if drawable(p.place)]
+        html = map_html(drawn, title=self.title, cdn=self.cdn, attribution=self.attribution)
+        self._articles_dir.mkdir(parents=True, exist_ok=True)
+        for name in self._names:
+            os.replace(self._staging / name, self._articles_dir / name)
+        atomic_write(self.out_path, html)
+        paths = tuple(self._articles_dir / name for name in self._names)
+        return MapOutput(self.out_path, paths, places=len(points), points=len(drawn))
 
 
 def atomic_write(path: Path, text: str) -> None:

@@ -55,8 +55,8 @@ def pipeline(cache_dir_module: Path) -> Iterator[Pipeline]:
 def test_pieces_find_what_the_whole_text_finds(pipeline: Pipeline) -> None:
     text = _long_text(30_000)
     article = Article(id="long", text=text)
-    whole = Recognizer(pipeline.lookup, piece_chars=MAX_PIECE_CHARS)
-    cut = Recognizer(pipeline.lookup, piece_chars=4_000)
+    whole = Recognizer(pipeline.gazetteer, piece_chars=MAX_PIECE_CHARS)
+    cut = Recognizer(pipeline.gazetteer, piece_chars=4_000)
     assert len(list(pieces(text, 4_000))) >= 8
     ((_, once),) = whole.recognize([article])
     ((_, in_pieces),) = cut.recognize([article])

@@ -278,11 +278,11 @@ def test_rerun_processes_only_the_new_file(cache_dir: Path, tmp_path: Path) -> N
     with Pipeline(Settings(cache_dir=cache_dir)) as first:
         before = first.run([folder])
     n = len(before.articles)
-    assert first.stats == {"processed": n, "reused": 0}
+    assert first.stats == {"processed": n, "reused": 0, "duplicates": 0}
     (folder / "zz-kenya-floods.txt").write_text(NEW_ARTICLE, encoding="utf-8")
     with Pipeline(Settings(cache_dir=cache_dir)) as second:
         after = second.run([folder])
-    assert second.stats == {"processed": 1, "reused": n}
+    assert second.stats == {"processed": 1, "reused": n, "duplicates": 0}
     ids = [r.article.id for r in after.articles]
     assert ids == [r.article.id for r in before.articles] + ["zz-kenya-floods"]
     assert [r.resolutions for r in after.articles[:n]] == [r.resolutions for r in before.articles]
@@ -309,10 +309,10 @@ def test_changed_options_invalidate_cached_results(cache_dir: Path, change: dict
         n = len(plain.run(SMALL).articles)
     with Pipeline(Settings(cache_dir=cache_dir, **change)) as changed:
         changed.run(SMALL)
-        assert changed.stats == {"processed": n, "reused": 0}
+        assert changed.stats == {"processed": n, "reused": 0, "duplicates": 0}
     with Pipeline(Settings(cache_dir=cache_dir)) as again:  # the first settings' results are still there
         again.run(SMALL)
-        assert again.stats == {"processed": 0, "reused": n}
+        assert again.stats == {"processed": 0, "reused": n, "duplicates": 0}
 
 
 def test_changed_gazetteer_invalidates_cached_results(cache_dir: Path, tmp_path: Path) -> None:
@@ -326,7 +326,7 @@ def test_changed_gazetteer_invalidates_cached_results(cache_dir: Path, tmp_path:
         gazetteer.import_geonames([dump])
     with Pipeline(Settings(cache_dir=cache_dir)) as second:
         second.run(SMALL)
-        assert second.stats == {"processed": n, "reused": 0}
+        assert second.stats == {"processed": n, "reused": 0, "duplicates": 0}
 
 
 # ----------------------------------------------------------------------------- concurrent runs
@@ -524,6 +524,8 @@ def test_progress_bar_then_ctrl_c(eval_folder: Path, gazetteer_dir: Path, tmp_pa
     assert 0 < done < len(articles)
     assert not out.exists() or _complete_map(out)
     assert not out.parent.exists() or not list(out.parent.glob(".*.tmp"))
+    assert not out.parent.exists() or not list(out.parent.glob(".*.partial"))  # reader pages staged, then dropped
+    assert not (out.parent / "articles").exists()  # no reader page of a map that was never written
 
     # A re-run takes the finished articles from the cache (a subset keeps the test short).
     again = tmp_path / "again"
@@ -534,7 +536,10 @@ def test_progress_bar_then_ctrl_c(eval_folder: Path, gazetteer_dir: Path, tmp_pa
     assert rerun.returncode == 0, rerun.stderr
     assert f"5 articles processed, {done} reused from the cache" in rerun.stderr
     assert _complete_map(out)
-    assert len(_mapped_readers(_map_data(out))) == len(list((out.parent / "articles").iterdir()))
+    # one reader page per article of this map (none left from the interrupted run), each linked page there
+    pages = {p.name for p in (out.parent / "articles").iterdir()}
+    assert len(pages) == done + 5
+    assert _mapped_readers(_map_data(out)) <= pages
 
 
 # --------------------------------------------------------------------------------- outputs
