@@ -24,7 +24,7 @@ from typing import BinaryIO, TextIO
 
 from geomap.errors import UsageError
 from geomap.models import Article, Skipped
-from geomap.readers import RecordFields, kind_for_suffix, read_document
+from geomap.readers import JSONL_HEAD_BYTES, RecordFields, kind_for_suffix, read_document, read_jsonl_stream
 
 __all__ = ["ReadOptions", "content_hash", "deduplicate", "read_inputs"]
 
@@ -162,12 +162,37 @@ def _walk(folder: Path, options: ReadOptions, prefix: str = "") -> Iterator[tupl
 
 
 def _read_file(path: Path, *, source: str, base_id: str, options: ReadOptions) -> Iterator[Article | Skipped]:
+    if kind_for_suffix(path.suffix) == "jsonl":
+        yield from _guarded(source, _read_jsonl_file(path, source=source, base_id=base_id, options=options))
+        return
     data = _read_bytes(path, source=source, max_bytes=options.max_bytes)
     if isinstance(data, Skipped):
         yield data
         return
     kind = kind_for_suffix(path.suffix)
     yield from _guarded(source, read_document(data, kind=kind, source=source, base_id=base_id, fields=options.fields))
+
+
+def _read_jsonl_file(path: Path, *, source: str, base_id: str, options: ReadOptions) -> Iterator[Article | Skipped]:
+    """A JSON Lines file, streamed: any size, `max_bytes` a limit on each line (one record)."""
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):  # before opening: opening a FIFO would block
+            yield Skipped(source, "not a regular file")
+            return
+        handle = open(path, "rb", buffering=JSONL_HEAD_BYTES)  # noqa: SIM115 - closed below, after the last line
+    except FileNotFoundError:
+        yield Skipped(source, "no such file")
+        return
+    except OSError as err:
+        yield Skipped(source, f"unreadable: {_reason(err)}")
+        return
+    with handle:
+        try:
+            yield from read_jsonl_stream(
+                handle, source=source, base_id=base_id, fields=options.fields, max_line_bytes=options.max_bytes
+            )
+        except OSError as err:
+            yield Skipped(source, f"unreadable: {_reason(err)}")
 
 
 def _read_bytes(path: Path, *, source: str, max_bytes: int) -> bytes | Skipped:

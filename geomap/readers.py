@@ -19,7 +19,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, BinaryIO
 
 from geomap.models import Article, Skipped
 
@@ -663,15 +663,69 @@ def read_json(text: str, *, source: str, base_id: str, fields: RecordFields) -> 
 def read_jsonl(text: str, *, source: str, base_id: str, fields: RecordFields) -> Iterator[Item]:
     """One record per line; a bad line is skipped and the others still read."""
     for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
+        if line.strip():
+            yield _jsonl_record(line, number, source=source, base_id=base_id, fields=fields)
+
+
+def _jsonl_record(line: str, number: int, *, source: str, base_id: str, fields: RecordFields) -> Item:
+    where = f"{source}:{number}"
+    try:
+        record = json.loads(line)
+    except (ValueError, RecursionError) as err:
+        return Skipped(where, f"invalid JSON: {_short(err)}")
+    return record_article(record, source=where, fallback_id=f"{base_id}:{number}", fields=fields)
+
+
+JSONL_HEAD_BYTES = 65536  # what is looked at to tell a JSON Lines file from a binary one
+
+
+def read_jsonl_stream(
+    handle: BinaryIO, *, source: str, base_id: str, fields: RecordFields, max_line_bytes: int
+) -> Iterator[Item]:
+    """A JSON Lines file read line by line, whatever its size: memory follows the longest line (a line longer
+    than `max_line_bytes` is skipped). Lines are UTF-8, as JSON is; a line that is not is decoded as other text."""
+    head = handle.peek(JSONL_HEAD_BYTES)[:JSONL_HEAD_BYTES] if hasattr(handle, "peek") else b""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):  # UTF-16 or UTF-32: not line by line
+        data = handle.read(max_line_bytes + 1)
+        if len(data) > max_line_bytes:
+            yield Skipped(source, f"larger than {max_line_bytes} bytes")
+        else:
+            yield from read_document(data, kind="jsonl", source=source, base_id=base_id, fields=fields)
+        return
+    cut = head.rfind(b"\n")
+    if decode_bytes(head[: cut if cut > 0 else len(head)]) is None:
+        yield Skipped(source, "binary file")
+        return
+    found = False
+    for number, raw in enumerate(_bounded_lines(handle, max_line_bytes), start=1):
+        if raw is None:
+            yield Skipped(f"{source}:{number}", f"line larger than {max_line_bytes} bytes")
             continue
-        where = f"{source}:{number}"
+        if number == 1:
+            raw = raw.removeprefix(b"\xef\xbb\xbf")
         try:
-            record = json.loads(line)
-        except (ValueError, RecursionError) as err:
-            yield Skipped(where, f"invalid JSON: {_short(err)}")
-            continue
-        yield record_article(record, source=where, fallback_id=f"{base_id}:{number}", fields=fields)
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            line = decode_bytes(raw) or ""
+        if line.strip():
+            found = True
+            yield _jsonl_record(line, number, source=source, base_id=base_id, fields=fields)
+    if not found:
+        yield Skipped(source, "empty file")
+
+
+def _bounded_lines(handle: BinaryIO, limit: int) -> Iterator[bytes | None]:
+    """The lines of a binary file; None for a line longer than `limit` (the rest of it is read and dropped)."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        if len(line) > limit and not line.endswith(b"\n"):
+            while (rest := handle.readline(65536)) and not rest.endswith(b"\n"):
+                pass
+            yield None
+        else:
+            yield line
 
 
 def read_csv(text: str, *, source: str, base_id: str, fields: RecordFields) -> Iterator[Item]:

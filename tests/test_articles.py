@@ -602,3 +602,45 @@ def test_content_hash_is_sha256_of_the_text() -> None:
     assert content_hash(Article(id="b", text="Rain in Baku.", title="Two")) == content_hash(a)
     assert content_hash(Article(id="a", text="Rain in Ganja.")) != content_hash(a)
     assert len(content_hash(Article(id="s", text="\ud800"))) == 64  # lone surrogate: hashed, not raised
+
+
+# --- JSON Lines, streamed -------------------------------------------------------------------------
+
+
+def test_a_json_lines_file_of_any_size_is_read_line_by_line(tmp_path: Path) -> None:
+    f = tmp_path / "wire.jsonl"
+    lines = [json.dumps({"id": f"w{i}", "text": f"Rain in Baku, day {i}."}) for i in range(300)]
+    f.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    items = read(f, max_bytes=100)  # the file is ~12,000 bytes; every line is under 100
+    assert [i.id for i in items if isinstance(i, Article)] == [f"w{i}" for i in range(300)]
+
+
+def test_a_json_lines_line_over_the_limit_is_skipped_and_the_rest_read(tmp_path: Path) -> None:
+    f = tmp_path / "wire.jsonl"
+    big = json.dumps({"id": "big", "text": "Rain in Baku. " * 100})
+    f.write_text("\n".join([json.dumps({"id": "a", "text": "Rain."}), big, json.dumps({"id": "b", "text": "Sun."})]))
+    items = read(f, max_bytes=200)
+    assert [(type(i).__name__, getattr(i, "id", None) or i.source) for i in items] == [
+        ("Article", "a"),
+        ("Skipped", f"{f}:2"),
+        ("Article", "b"),
+    ]
+    assert items[1].reason == "line larger than 200 bytes"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "utf-16", "cp1252"])
+def test_json_lines_in_other_encodings(tmp_path: Path, encoding: str) -> None:
+    f = tmp_path / "wire.jsonl"
+    text = json.dumps({"id": "z", "text": "Café owners in Zürich."}, ensure_ascii=False)
+    f.write_bytes((text + "\n" + json.dumps({"id": "y", "text": "Rain."}) + "\n").encode(encoding))
+    items = read(f)
+    assert [i.text for i in items if isinstance(i, Article)] == ["Café owners in Zürich.", "Rain."]
+
+
+def test_a_binary_or_empty_json_lines_file_is_skipped(tmp_path: Path) -> None:
+    binary = tmp_path / "b.jsonl"
+    binary.write_bytes(b"GIF89a\x00\x01\x02\x03 some text \x00\x00\x07")
+    assert skipped_reason(binary) == "binary file"
+    empty = tmp_path / "e.jsonl"
+    empty.write_text("\n \n")
+    assert skipped_reason(empty) == "empty file"
