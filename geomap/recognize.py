@@ -20,7 +20,7 @@ import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Mention
@@ -36,7 +36,10 @@ INNER_LABELS = frozenset({"ORG", "FAC", "PERSON", "WORK_OF_ART", "EVENT", "PRODU
 # Labels the model gives to toponyms it gets wrong; spans with them are re-checked against the gazetteer.
 RECHECK_LABELS = frozenset({"ORG", "PERSON", "NORP", "PRODUCT", "WORK_OF_ART", "EVENT", "LAW"})
 MAX_SENTENCE_CHARS = 400
-MAX_PIECE_CHARS = 100_000  # longer texts go through the model in pieces (memory stays bounded, spaCy's limit unmet)
+# The model's memory grows with the characters it reads at once (about 3 KB each, measured): longer texts go
+# through it in pieces, and a batch of texts stops at a number of characters as well as of texts.
+MAX_PIECE_CHARS = 20_000
+MINIBATCH_CHARS = 40_000
 
 _PLACE_NOUNS = (
     "town|city|village|hamlet|settlement|capital|region|province|oblast|state|county|district|"
@@ -110,7 +113,7 @@ class _Candidate:
     label: str  # spaCy label, or "" for a capitalised span the model did not mark
     sent_start: int
     sent_end: int
-    group: int = -1  # places inside one organisation's name share a group; at most one is kept
+    group: int = -1  # places inside one name share a group (the name's offset); at most one is kept
     heads: bool = False  # an inner place that is the first word(s) of its name ("[Grand Ledge] Police")
 
 
@@ -150,11 +153,12 @@ class Recognizer:
             for lo, hi in [_with_context(article.text, start, start + len(piece))]
         )
         found: list[_DocFacts] = []
-        for doc, (article, offset, own, last) in self._nlp.pipe(parts, as_tuples=True, batch_size=self.batch_size):
-            found.append(_doc_facts(doc, offset, own))
-            if last:
-                yield article, self._mentions(_DocFacts.join(found), article)
-                found = []
+        for batch in _minibatches(parts, self.batch_size, MINIBATCH_CHARS):
+            for doc, (article, offset, own, last) in self._nlp.pipe(batch, as_tuples=True, batch_size=len(batch)):
+                found.append(_doc_facts(doc, offset, own))
+                if last:
+                    yield article, self._mentions(_DocFacts.join(found), article)
+                    found = []
 
     def _mentions(self, facts: _DocFacts, article: Article) -> list[Mention]:
         decided = _decide(facts, article.text, self.names)
@@ -185,6 +189,21 @@ def pieces(text: str, size: int = MAX_PIECE_CHARS) -> Iterator[tuple[int, str, b
     yield start, text[start:], True
 
 
+def _minibatches(parts: Iterable[_T], size: int, chars: int) -> Iterator[list[_T]]:
+    """Consecutive batches of at most `size` (text, context) pairs and, unless one text is longer, `chars`."""
+    batch: list[_T] = []
+    length = 0
+    for part in parts:
+        if batch and (len(batch) >= size or length + len(part[0]) > chars):
+            yield batch
+            batch, length = [], 0
+        batch.append(part)
+        length += len(part[0])
+    if batch:
+        yield batch
+
+
+_T = TypeVar("_T", bound=tuple[str, Any])
 PIECE_CONTEXT_CHARS = 400  # text read around a piece so the model sees at its seams what it would see inside
 
 
@@ -242,6 +261,7 @@ def _shifted(cand: _Candidate, offset: int) -> _Candidate:
         end=cand.end + offset,
         sent_start=cand.sent_start + offset,
         sent_end=cand.sent_end + offset,
+        group=cand.group + offset if cand.group >= 0 else -1,
     )
 
 
@@ -335,7 +355,7 @@ def _candidates(doc: Any, text: str) -> list[_Candidate]:
             out.append(_Candidate(start, end, text[start:end], ent.label_, *sent))
         if ent.label_ in INNER_LABELS and len(ent) >= 2:
             strict = ent.label_ not in ("ORG", "FAC", "PERSON")
-            out.extend(_inner_places(text, ent, ent.start, sent, strict=strict, label=ent.label_))
+            out.extend(_inner_places(text, ent, ent.start_char, sent, strict=strict, label=ent.label_))
     run: list[Any] = []
     for token in doc:
         if token.i not in covered and _run_word(token):
@@ -494,7 +514,7 @@ def _run_candidate(text: str, run: list[Any], sents: _Sentences) -> list[_Candid
     sent = sents.around(run[0].idx)
     out = [_Candidate(start, end, text[start:end], "", *sent)]
     if len(run) >= 2:  # "Tega Cay Volunteer Fire Department": the place heading an unmarked name
-        out.extend(_inner_places(text, run, run[0].i, sent, strict=True))
+        out.extend(_inner_places(text, run, run[0].idx, sent, strict=True))
     return out
 
 

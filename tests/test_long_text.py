@@ -9,7 +9,7 @@ import pytest
 
 from geomap.models import Article
 from geomap.pipeline import Pipeline, Settings
-from geomap.recognize import MAX_PIECE_CHARS, Recognizer, pieces
+from geomap.recognize import Recognizer, pieces
 from tests.conftest import SEEDS
 
 
@@ -55,7 +55,7 @@ def pipeline(cache_dir_module: Path) -> Iterator[Pipeline]:
 def test_pieces_find_what_the_whole_text_finds(pipeline: Pipeline) -> None:
     text = _long_text(30_000)
     article = Article(id="long", text=text)
-    whole = Recognizer(pipeline.gazetteer, piece_chars=MAX_PIECE_CHARS)
+    whole = Recognizer(pipeline.gazetteer, piece_chars=10**9)
     cut = Recognizer(pipeline.gazetteer, piece_chars=4_000)
     assert len(list(pieces(text, 4_000))) >= 8
     ((_, once),) = whole.recognize([article])
