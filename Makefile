@@ -26,8 +26,13 @@ lint: $(STAMP)
 eval: $(STAMP)
 	$(BIN)/geomap eval ../shared/eval/geovirus.jsonl ../shared/eval/lgl-dev.jsonl
 
+# Every benchmark in turn (about 40 minutes on 2 cores); each prints its figures. See benchmarks/*.py.
 bench: $(STAMP)
-	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/speed_bench.py all
+	$(BIN)/python benchmarks/parse_bench.py seeds
+	$(BIN)/python benchmarks/incremental_bench.py
+	$(BIN)/python benchmarks/gazetteer_bench.py
+	$(BIN)/python benchmarks/map_bench.py
 
 clean:
 	rm -rf $(VENV) out cache/*.sqlite*

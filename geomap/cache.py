@@ -207,8 +207,20 @@ def candidate_from_dict(d: dict[str, Any]) -> Candidate:
 
 
 def result_to_dict(result: ArticleResult) -> dict[str, Any]:
-    """An article's resolutions (the article itself is not stored: it is the cache key's source)."""
-    return {"resolutions": [asdict(r) for r in result.resolutions]}
+    """An article's resolutions (the article itself is not stored: it is the cache key's source). The same dict
+    `dataclasses.asdict` gives, built directly: the models hold only plain values, and asdict deep-copies each."""
+    return {
+        "resolutions": [
+            {
+                "mention": dict(vars(r.mention)),
+                "place": dict(vars(r.place)) if r.place is not None else None,
+                "score": r.score,
+                "alternatives": [dict(vars(a)) for a in r.alternatives],
+                "reason": r.reason,
+            }
+            for r in result.resolutions
+        ]
+    }
 
 
 def result_from_dict(article: Article, d: dict[str, Any]) -> ArticleResult:

@@ -46,10 +46,10 @@ PIPELINE_VERSION = "1"
 
 def _code_version() -> str:
     """A hash of the modules whose logic decides an article's results: editing them invalidates the cache."""
-    from geomap import recognize, resolve
+    from geomap import geo, names, recognize, resolve, runner
 
     digest = hashlib.sha256()
-    for module in (recognize, resolve):
+    for module in (recognize, resolve, geo, names, runner):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:12]
 

@@ -154,8 +154,13 @@ class Recognizer:
         )
         found: list[_DocFacts] = []
         for batch in _minibatches(parts, self.batch_size, MINIBATCH_CHARS):
-            for doc, (article, offset, own, last) in self._nlp.pipe(batch, as_tuples=True, batch_size=len(batch)):
-                found.append(_doc_facts(doc, offset, own))
+            # The model's vocabulary grows with every new word it reads; in a memory zone the words a batch added
+            # are dropped again after it, so a long run stays in bounded memory. No Doc outlives the zone.
+            with self._nlp.memory_zone():
+                docs = self._nlp.pipe(batch, as_tuples=True, batch_size=len(batch))
+                read = [(_doc_facts(doc, offset, own), article, last) for doc, (article, offset, own, last) in docs]
+            for facts, article, last in read:
+                found.append(facts)
                 if last:
                     yield article, self._mentions(_DocFacts.join(found), article)
                     found = []

@@ -29,7 +29,7 @@ from geomap.models import Article, ArticleResult, Resolution, Skipped
 
 log = logging.getLogger(__name__)
 
-BATCH_ARTICLES = 32  # articles per batch ...
+BATCH_ARTICLES = 16  # articles per batch ...
 BATCH_CHARS = 200_000  # ... or fewer, when they are long
 WORKER_MEMORY_BYTES = 600_000_000  # what one worker may need (model, gazetteer pages, a batch): caps the default
 

@@ -505,7 +505,7 @@ def test_progress_bar_then_ctrl_c(eval_folder: Path, gazetteer_dir: Path, tmp_pa
     cache = _cache_with_gazetteer(gazetteer_dir, tmp_path / "cache")
     out = tmp_path / "out" / "map.html"
     articles = _articles_in(eval_folder)
-    terminal = _Terminal("map", eval_folder, "-o", out, "--cache-dir", cache)
+    terminal = _Terminal("map", eval_folder, "-o", out, "--cache-dir", cache, "-j", "2")  # worker processes
 
     # On a terminal a long run shows a bar with its rate and the time left...
     bar = terminal.wait_for(BAR)
