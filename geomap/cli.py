@@ -511,9 +511,20 @@ def geocode_command(
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Worker processes (default: the CPUs)."
 )
+@click.option(
+    "--given-spans",
+    is_flag=True,
+    help="Resolve the gold toponym spans themselves, without recognition: scores the resolver alone.",
+)
 @common_options
 def eval_command(
-    gold: tuple[Path, ...], errors_path: Path | None, fmt: str, cache_dir: Path, quiet: bool, **kw: Any
+    gold: tuple[Path, ...],
+    errors_path: Path | None,
+    fmt: str,
+    cache_dir: Path,
+    quiet: bool,
+    given_spans: bool,
+    **kw: Any,
 ) -> None:
     """Score recognition and resolution on gold-annotated JSON Lines corpora.
 
@@ -553,10 +564,13 @@ def eval_command(
         with Pipeline(
             _settings(cache_dir, kw), progress=_ProgressBar(enabled=not quiet), notify=_notifier(quiet)
         ) as pipeline:
-            run = pipeline.run([path])
-        predicted = [formats.article_record(r) for r in run.articles]
-        scores[path.stem] = evaluate.score_corpus(records, predicted, include_demonyms=False)
-        scores[f"{path.stem}+demonyms"] = evaluate.score_corpus(records, predicted, include_demonyms=True)
+            if given_spans:
+                results = list(pipeline.resolve_spans(evaluate.gold_article(r) for r in records))
+            else:
+                results = list(pipeline.run([path]).articles)
+        predicted = [formats.article_record(r) for r in results]
+        for name, demonyms in ((path.stem, False), (f"{path.stem}+demonyms", True)):
+            scores[name] = evaluate.score_corpus(records, predicted, include_demonyms=demonyms, spans_given=given_spans)
         for rec in evaluate.error_records(records, predicted):
             errors.append({"corpus": path.stem, **rec})
     if errors_path is not None:

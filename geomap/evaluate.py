@@ -39,10 +39,12 @@ from typing import Any
 
 from geomap.errors import InputError, UsageError
 from geomap.geo import great_circle_km
+from geomap.models import Article
 from geomap.resolve import REGION_FEATURES
 
 MAX_ERROR_KM = 20039.0  # half the equatorial circumference: the largest possible error (Gritta et al. 2018)
 ACC_KM = 161.0  # 100 miles, the customary Acc@161 threshold
+WAY_OFF_KM = 1500.0  # beyond this a resolution is in another region of the world: the absurd errors
 CONTEXT_CHARS = 80
 
 
@@ -76,6 +78,7 @@ class CorpusScore:
     predicted: int = 0  # predicted mentions scored (after dropping demonyms unless included)
     demonyms: int = 0  # predicted demonym mentions (scored or dropped, per `demonyms_included`)
     demonyms_included: bool = False
+    spans_given: bool = False  # the gold spans were resolved as given: recognition figures mean nothing
     exact_matched: int = 0
     overlap_matched: int = 0
     gold_with_coords: int = 0
@@ -98,28 +101,36 @@ class CorpusScore:
         return self.resolved - self.within_161
 
     @property
+    def way_off(self) -> int:
+        return sum(1 for e in self.errors_km if e > WAY_OFF_KM)
+
+    @property
+    def way_off_share(self) -> float | None:
+        return _ratio(self.way_off, self.resolved)
+
+    @property
     def exact_precision(self) -> float | None:
-        return _ratio(self.exact_matched, self.predicted)
+        return None if self.spans_given else _ratio(self.exact_matched, self.predicted)
 
     @property
     def exact_recall(self) -> float | None:
-        return _ratio(self.exact_matched, self.gold)
+        return None if self.spans_given else _ratio(self.exact_matched, self.gold)
 
     @property
     def exact_f1(self) -> float | None:
-        return _ratio(2 * self.exact_matched, self.gold + self.predicted)
+        return None if self.spans_given else _ratio(2 * self.exact_matched, self.gold + self.predicted)
 
     @property
     def overlap_precision(self) -> float | None:
-        return _ratio(self.overlap_matched, self.predicted)
+        return None if self.spans_given else _ratio(self.overlap_matched, self.predicted)
 
     @property
     def overlap_recall(self) -> float | None:
-        return _ratio(self.overlap_matched, self.gold)
+        return None if self.spans_given else _ratio(self.overlap_matched, self.gold)
 
     @property
     def overlap_f1(self) -> float | None:
-        return _ratio(2 * self.overlap_matched, self.gold + self.predicted)
+        return None if self.spans_given else _ratio(2 * self.overlap_matched, self.gold + self.predicted)
 
     @property
     def acc161_resolved(self) -> float | None:
@@ -153,7 +164,7 @@ class CorpusScore:
 
 
 FIGURES = (
-    "resolved", "within_161", "far",
+    "resolved", "within_161", "far", "way_off", "way_off_share",
     "exact_precision", "exact_recall", "exact_f1",
     "overlap_precision", "overlap_recall", "overlap_f1",
     "acc161_resolved", "acc161_recognised", "acc161_end_to_end",
@@ -276,8 +287,10 @@ def score_corpus(
     predicted: Sequence[Mapping[str, Any]],
     *,
     include_demonyms: bool = False,
+    spans_given: bool = False,
 ) -> CorpusScore:
-    """Recognition and resolution counts for one corpus; figures are properties of the result."""
+    """Recognition and resolution counts for one corpus; figures are properties of the result.
+    `spans_given`: the predictions resolve the gold spans themselves (recognition figures are left out)."""
     counts: Counter[str] = Counter()
     errors: list[float] = []
     for _, prediction, match in _matches(gold, predicted, include_demonyms):
@@ -285,7 +298,9 @@ def score_corpus(
         counts["articles_missing"] += prediction is None
         counts["demonyms"] += sum(_is_demonym(m) for m in (prediction or {}).get("mentions", []))
         _count_article(match, counts, errors)
-    return CorpusScore(demonyms_included=include_demonyms, errors_km=tuple(sorted(errors)), **counts)
+    return CorpusScore(
+        demonyms_included=include_demonyms, spans_given=spans_given, errors_km=tuple(sorted(errors)), **counts
+    )
 
 
 def _count_article(match: _ArticleMatch, counts: Counter[str], errors: list[float]) -> None:
@@ -388,6 +403,13 @@ def _context(text: str, start: int, end: int, width: int = CONTEXT_CHARS) -> str
 # --- reading and printing ---------------------------------------------------------------------------
 
 
+def gold_article(record: Mapping[str, Any]) -> tuple[Article, list[tuple[int, int]]]:
+    """A gold record as an article and its toponym spans (for resolving the spans as given)."""
+    meta = record.get("meta") or {}
+    article = Article(id=str(record["id"]), text=str(record.get("text", "")), title=str(meta.get("title") or ""))
+    return article, [(int(t["start"]), int(t["end"])) for t in record.get("toponyms", [])]
+
+
 def load_jsonl(path: str | PathLike[str]) -> list[dict[str, Any]]:
     """One JSON object per non-blank line; InputError names the file and line of anything else."""
     records = []
@@ -431,6 +453,8 @@ _ROWS: tuple[tuple[str, str, str], ...] = (
     ("acc161_resolved", "Acc@161 (resolved)", "ratio"),
     ("far", "  beyond 161 km", "int"),
     ("far_areas", "    countries/regions among them", "int"),
+    ("way_off", "  beyond 1,500 km", "int"),
+    ("way_off_share", "  beyond 1,500 km, share", "ratio"),
     ("acc161_recognised", "Acc@161 (recognised)", "ratio"),
     ("acc161_end_to_end", "Acc@161 (end-to-end)", "ratio"),
     ("median_km", "median error km", "km"),

@@ -20,6 +20,7 @@ import importlib.util
 import itertools
 import json
 import logging
+import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,11 +30,11 @@ from typing import TYPE_CHECKING, Any
 from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
-from geomap.models import Article, ArticleResult, Place, RunResult, Skipped
+from geomap.models import Article, ArticleResult, Mention, Place, RunResult, Skipped
 from geomap.overrides import Overrides, load_overrides
 from geomap.recognize import DEFAULT_MODEL
-from geomap.resolve import Lookup, ResolveOptions, rank_query
-from geomap.runner import Executor, InProcesses, Outcome, Worker, WorkerConfig, batches, to_result
+from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article
+from geomap.runner import BATCH_ARTICLES, Executor, InProcesses, Outcome, Worker, WorkerConfig, batches, to_result
 
 if TYPE_CHECKING:
     from geomap.geocoders import OnlineLookup  # geopy is imported only when an online geocoder is asked for
@@ -251,6 +252,22 @@ class Pipeline:
             parts.append(self._online_id())
         return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16]
 
+    def resolve_spans(self, given: Iterable[tuple[Article, Sequence[tuple[int, int]]]]) -> Iterator[ArticleResult]:
+        """Resolve the given spans of each article as its toponyms (a name the gazetteer knows only as an
+        adjective, "Turkish", as a demonym): how gold corpora measure a resolver alone. The rest of the text is
+        read as usual, so the other places it names are context as for any mention; only the given spans are
+        returned, in text order."""
+        worker, lookup = self.worker, self.resolve_lookup
+        pending = iter(given)
+        while chunk := list(itertools.islice(pending, BATCH_ARTICLES)):
+            recognised = worker.recognizer.recognize([article for article, _ in chunk])
+            for (article, spans), (_, found) in zip(chunk, recognised, strict=True):
+                mentions = _with_given_spans(article, found, spans, lookup)
+                result = resolve_article(article, mentions, lookup, self.resolve_options)
+                wanted = set(spans)
+                kept = tuple(r for r in result.resolutions if (r.mention.start, r.mention.end) in wanted)
+                yield ArticleResult(article, kept)
+
     def _report(self, done: int, total: int | None) -> None:
         if self.progress is not None:
             self.progress(done, total)
@@ -345,6 +362,34 @@ class _Groups:
                 self.pipeline.stats["reused"] += 1
         todo = [a for i, a in enumerate(articles) if i not in cached]
         return _Group(articles, cached, todo)
+
+
+def _with_given_spans(
+    article: Article, found: Sequence[Mention], spans: Sequence[tuple[int, int]], lookup: Lookup
+) -> list[Mention]:
+    """The given spans as mentions, and the recognised mentions that overlap none of them."""
+    given = []
+    for start, end in spans:
+        name = article.text[start:end]
+        kind = "demonym" if not lookup.candidates(name) and lookup.demonym(name) is not None else "toponym"
+        lo, hi = sentence_bounds(article.text, start, end)
+        given.append(Mention(article.id, start, end, name, article.text[lo:hi], lo, "GIVEN", kind))
+    others = [m for m in found if not any(m.start < end and start < m.end for start, end in spans)]
+    return sorted([*given, *others], key=lambda m: (m.start, m.end))
+
+
+_SENTENCE_END = re.compile(r"[.!?]\s|\n")
+
+
+def sentence_bounds(text: str, start: int, end: int, limit: int = 200) -> tuple[int, int]:
+    """The stretch around [start, end) from the last sentence end or line break before it to the next one
+    after it, at most `limit` characters either side (a display window for given spans)."""
+    lo = max(0, start - limit)
+    ends = [m.end() for m in _SENTENCE_END.finditer(text, lo, start)]
+    lo = ends[-1] if ends else lo
+    after = _SENTENCE_END.search(text, end, min(len(text), end + limit))
+    hi = after.start() + 1 if after else min(len(text), end + limit)
+    return lo, max(hi, end)
 
 
 def model_version(model: str) -> str:

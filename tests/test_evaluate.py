@@ -361,3 +361,21 @@ def test_as_dict_is_json_ready() -> None:
     assert data["acc161_recognised"] == pytest.approx(0.4) and data["gold"] == 8
     assert "errors_km" not in data
     json.dumps(data)
+
+
+def test_resolutions_beyond_1500_km_are_counted() -> None:
+    near, far, very_far = (0.0, 1.0), (0.0, 10.0), (0.0, 20.0)  # ~111 km, ~1,112 km, ~2,224 km from (0, 0)
+    gold = [gold_article([(0, 5), (10, 14), (18, 23)])]
+    predicted = [{"id": "a", "mentions": [mention(0, 5, *near), mention(10, 14, *far), mention(18, 23, *very_far)]}]
+    score = score_corpus(gold, predicted)
+    assert (score.resolved, score.far, score.way_off) == (3, 2, 1)
+    assert score.way_off_share == pytest.approx(1 / 3)
+    assert "beyond 1,500 km" in format_scores({"t": score})
+
+
+def test_given_spans_leave_the_recognition_figures_out() -> None:
+    gold = [gold_article([(0, 5)])]
+    score = score_corpus(gold, [{"id": "a", "mentions": [mention(0, 5)]}], spans_given=True)
+    assert score.overlap_f1 is None and score.exact_precision is None
+    assert score.acc161_resolved == 1.0
+    assert "overlap span F1" in format_scores({"t": score}) and "n/a" in format_scores({"t": score})
