@@ -42,8 +42,9 @@ ATTRIBUTION = (
 Progress = Callable[[str], None]
 
 # name kinds as stored
-NAME, ALT, ABBR, DEMONYM = 0, 1, 2, 3
-KIND_NAMES = {NAME: "name", ALT: "alt", ABBR: "abbr", DEMONYM: "demonym"}
+NAME, ALT, ABBR, DEMONYM, POSTAL = 0, 1, 2, 3, 4
+# POSTAL: a region's postal code ("OH", "WA", "ON"), never written with periods: "L.A." is not Louisiana.
+KIND_NAMES = {NAME: "name", ALT: "alt", ABBR: "abbr", DEMONYM: "demonym", POSTAL: "abbr"}
 
 ALT_PENALTY = 15.0  # an alternate-name match counts less than a main-name match
 HINT_BONUS = 40.0  # "Aras River": the river beats a village called Aras
@@ -279,13 +280,13 @@ class _Builder:
             place.names = [(row["name"], NAME), (row["asciiname"], NAME), *_alt_names(row["alt_names"])]
             short = row.get("iso_3166_2", "").partition("-")[2]
             if code in POSTAL_ABBREVIATIONS and short.isalpha():
-                place.names.append((short, ABBR))  # "Perth, WA", "Toronto, ON"
+                place.names.append((short, POSTAL))  # "Perth, WA", "Toronto, ON"
             self.admin1_ids[f"{code}.{a1}"] = self.add(place).id
         states = _read_json(self.sources.package_dir() / "us_states.json")
         for code, state in states.items():
             place_id = self.admin1_ids.get(f"US.{code}")
             if place_id:
-                self.places[place_id].names += [(state["name"], NAME), (code, ABBR)]
+                self.places[place_id].names += [(state["name"], NAME), (code, POSTAL)]
 
     def load_subunits(self) -> None:
         """Natural Earth admin-1 polygons that GeoNames does not have as admin1.
@@ -945,16 +946,16 @@ class Gazetteer:
         ranked = self._cache.get(cache_key)
         if ranked is None:
             self.lookups += 1
-            ranked = self._rank_first_match(lookup_variants(name), is_abbreviation(name), cache_key[2])
+            ranked = self._rank_first_match(lookup_variants(name), is_abbreviation(name), cache_key[2], name)
             self._remember(cache_key, ranked)
         return ranked[:limit]
 
     def _rank_first_match(
-        self, variants: Sequence[LookupKey], allow_abbr: bool, country_code: str | None
+        self, variants: Sequence[LookupKey], allow_abbr: bool, country_code: str | None, name: str = ""
     ) -> list[Candidate]:
-        kinds = (NAME, ALT, ABBR) if allow_abbr else (NAME, ALT)
+        kinds = _abbreviation_kinds(name) if allow_abbr else (NAME, ALT)
         for variant in variants:
-            wanted = (ABBR,) if variant.abbr_only else kinds
+            wanted = tuple(k for k in kinds if k in (ABBR, POSTAL)) if variant.abbr_only else kinds
             rows = self._match(variant.key, wanted, country_code)
             if rows:
                 return _rank(rows, variant.features)
@@ -1000,7 +1001,7 @@ class Gazetteer:
 
     def has_name(self, name: str) -> bool:
         """True if `name` (or one of its look-up keys) is a known place name; demonyms do not count."""
-        kinds = (NAME, ALT, ABBR) if is_abbreviation(name) else (NAME, ALT)
+        kinds = _abbreviation_kinds(name) if is_abbreviation(name) else (NAME, ALT)
         marks = ",".join("?" * len(kinds))
         for variant in lookup_variants(name):
             if self._query(f"SELECT 1 FROM names WHERE key = ? AND kind IN ({marks}) LIMIT 1", (variant.key, *kinds)):
@@ -1114,8 +1115,17 @@ def _place(row: Sequence[Any]) -> Place:
     )  # fmt: skip
 
 
+def _abbreviation_kinds(name: str) -> tuple[int, ...]:
+    """The name kinds an abbreviation may match: postal codes only when written without periods."""
+    return (NAME, ALT, ABBR) if "." in name else (NAME, ALT, ABBR, POSTAL)
+
+
 def _rank(rows: Sequence[Sequence[Any]], hint: frozenset[str]) -> list[Candidate]:
-    """One candidate per place (its best-matching name), ordered by the prior."""
+    """One candidate per place (its best-matching name), ordered by the prior. A generic word the text gave
+    the name ("Mississippi River", "Washington State", "Jackson County") keeps only places of that kind, when
+    there are any: the text's own word for what the place is outweighs any prominence."""
+    if hint and any(str(row[4]) in hint for row in rows):
+        rows = [row for row in rows if str(row[4]) in hint]
     best: dict[str, tuple[tuple[float, int, int, str], Candidate]] = {}
     for row in rows:
         place, matched, kind = _place(row[:12]), str(row[12]), int(row[13])

@@ -45,9 +45,10 @@ def normalize(name: str) -> str:
 
 
 def _drop_article(text: str) -> str:
+    """'the balkans' -> 'balkans', 'republic of the congo' -> 'republic of congo': writers use both."""
     while text.startswith("the ") and len(text) > 4:
         text = text[4:]
-    return text
+    return text.replace(" of the ", " of ") if " of the " in text else text
 
 
 # Whole-name abbreviations (keys are normalised, so "U.S.A." arrives as "usa").
@@ -185,6 +186,9 @@ def lookup_variants(name: str) -> list[LookupKey]:
         for variant in (out[-1], stripped) if stripped else (out[-1],):
             if variant.key.startswith(short):
                 out.append(LookupKey(long + variant.key[len(short) :], variant.features))
+    adjectival = _compass_adjective(out[-1].key)
+    if adjectival:  # "West Africa" is written "Western Africa" as a region's name
+        out.append(LookupKey(adjectival, out[-1].features))
     compass = _strip_compass(out[-1].key)
     if compass:  # "Northeast Georgia", "Columbus East": last resort, the name without the direction
         out.append(LookupKey(compass))
@@ -218,6 +222,23 @@ _COMPASS_WORDS = frozenset(
 )
 
 
+_COMPASS_ADJECTIVES = {"north": "northern", "south": "southern", "east": "eastern", "west": "western"}
+
+
+def _compass_adjective(key: str) -> str | None:
+    """'west africa' -> 'western africa', 'southeast asia' -> 'south eastern asia' (as CLDR writes its
+    regions); None without a direction word."""
+    first, _, rest = key.partition(" ")
+    if not rest:
+        return None
+    for plain, adjective in _COMPASS_ADJECTIVES.items():
+        if first == plain:
+            return f"{adjective} {rest}"
+        if first in (f"north{plain}", f"south{plain}"):
+            return f"{first[: -len(plain)]} {adjective} {rest}"
+    return None
+
+
 def _strip_compass(key: str) -> str | None:
     """'northeast georgia' -> 'georgia', 'columbus east' -> 'columbus'; None when no direction word."""
     words = key.split()
@@ -231,11 +252,16 @@ def _strip_compass(key: str) -> str | None:
 
 
 def _state_abbreviation(name: str) -> str | None:
-    """'Kan.' -> 'kansas', 'N.Y.' -> 'new york'; None unless capitalised and ending in a period."""
+    """'Kan.' -> 'kansas', 'N.Y.' -> 'new york'; None unless capitalised and ending in a period. Initials
+    stand for words, one each: 'L.A.' (two initials) is not Louisiana (one word)."""
     name = name.strip()
     if not name.endswith(".") or not name[:1].isupper() or " " in name:
         return None
-    return STATE_ABBREVIATIONS.get(name.replace(".", "").lower())
+    state = STATE_ABBREVIATIONS.get(name.replace(".", "").lower())
+    initials = [part for part in name.split(".") if part]
+    if state is None or (len(initials) > 1 and len(initials) != len(state.split())):
+        return None
+    return state
 
 
 def is_abbreviation(name: str) -> bool:

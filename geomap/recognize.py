@@ -115,6 +115,7 @@ class _Candidate:
     sent_end: int
     group: int = -1  # places inside one name share a group (the name's offset); at most one is kept
     heads: bool = False  # an inner place that is the first word(s) of its name ("[Grand Ledge] Police")
+    parent_end: int = -1  # a place inside a place entity (PLACE_PART): where that entity ends
 
 
 class Recognizer:
@@ -267,6 +268,7 @@ def _shifted(cand: _Candidate, offset: int) -> _Candidate:
         sent_start=cand.sent_start + offset,
         sent_end=cand.sent_end + offset,
         group=cand.group + offset if cand.group >= 0 else -1,
+        parent_end=cand.parent_end + offset if cand.parent_end >= 0 else -1,
     )
 
 
@@ -361,6 +363,10 @@ def _candidates(doc: Any, text: str) -> list[_Candidate]:
         if ent.label_ in INNER_LABELS and len(ent) >= 2:
             strict = ent.label_ not in ("ORG", "FAC", "PERSON")
             out.extend(_inner_places(text, ent, ent.start_char, sent, strict=strict, label=ent.label_))
+        elif len(ent) >= 2:  # "King of [Saudi Arabia]", "Historic [Dublin]": used if the whole is no known place
+            out.extend(
+                _inner_places(text, ent, ent.start_char, sent, strict=False, label=ent.label_, part_of_place=True)
+            )
     run: list[Any] = []
     for token in doc:
         if token.i not in covered and _run_word(token):
@@ -433,10 +439,19 @@ _TITLE_WORDS = frozenset(
 
 
 def _inner_places(
-    text: str, ent: Any, group: int, sent: tuple[int, int], *, strict: bool, label: str = ""
+    text: str,
+    ent: Any,
+    group: int,
+    sent: tuple[int, int],
+    *,
+    strict: bool,
+    label: str = "",
+    part_of_place: bool = False,
 ) -> list[_Candidate]:
     """Place names inside an organisation's name ("[Texas] Department of Health", "University of
-    [Oregon]", "Northeast [Texas] Community College") or heading a person's title ("[Dublin] Mayor X").
+    [Oregon]", "Northeast [Texas] Community College") or heading a person's title ("[Dublin] Mayor X");
+    with `part_of_place`, inside a span the model called a place that may be no place as a whole ("the King
+    of [Saudi Arabia]", "[Las Vegas] Review - Rebels"): PLACE_PART, kept only if the whole is unknown.
 
     Every run of one to three capitalised words is a candidate, longest first, all in one group:
     `_decide` keeps the first that names a prominent place.
@@ -454,7 +469,8 @@ def _inner_places(
         tokens = tokens[:titled]  # only what stands before the title word
     elif label == "PERSON":
         return []
-    kind = "NAME_HEAD" if strict and titled is None else "ORG_PART"
+    kind = "PLACE_PART" if part_of_place else "NAME_HEAD" if strict and titled is None else "ORG_PART"
+    parent_end = ent[-1].idx + len(ent[-1].text) if part_of_place else -1
     spans: list[tuple[int, int]] = []
     for size in (3, 2, 1):
         for i in range(len(tokens) - size + 1):
@@ -464,7 +480,7 @@ def _inner_places(
     first = tokens[0].idx if tokens else -1
     if kind == "NAME_HEAD":
         spans = [(a, b) for a, b in spans if a == first]
-    return [_Candidate(a, b, text[a:b], kind, sent[0], sent[1], group, a == first) for a, b in spans]
+    return [_Candidate(a, b, text[a:b], kind, sent[0], sent[1], group, a == first, parent_end) for a, b in spans]
 
 
 def _name_word(token: Any) -> bool:
@@ -686,9 +702,19 @@ def _decide(parsed: _DocFacts, text: str, names: NameIndex) -> list[tuple[_Candi
             inner.setdefault(cand.group, []).append(cand)
         elif kind:
             out.append((cand, kind))
+    replaced: list[tuple[int, int]] = []  # unknown place entities whose inner place stands for them
     for found in inner.values():  # the longest, then the most prominent, place inside each name
-        out.append((max(found, key=lambda c: (len(c.text.split()), facts(c.text).main)), "toponym"))
+        best = max(found, key=lambda c: (len(c.text.split()), facts(c.text).main))
+        out.append((best, "toponym"))
+        if best.label == "PLACE_PART":
+            replaced.append((best.group, best.parent_end))
+    if replaced:
+        out = [(c, k) for c, k in out if c.label == "PLACE_PART" or not _inside(c, replaced)]
     return _drop_overlaps(out)
+
+
+def _inside(cand: _Candidate, spans: list[tuple[int, int]]) -> bool:
+    return any(start <= cand.start and cand.end <= end for start, end in spans)
 
 
 def _drop_overlaps(kept: list[tuple[_Candidate, str]]) -> list[tuple[_Candidate, str]]:
@@ -739,7 +765,9 @@ def _kind(
     if cand.label == "NAME_HEAD":
         institution = _LOCAL_INSTITUTION_STRICT.match(text[cand.end : cand.end + 40]) or votes.local
         return "toponym" if institution and known.settled >= WEAK_CUE_MIN and not _ABBREV.match(name) else ""
-    if cand.label == "ORG_PART":
+    if cand.label == "PLACE_PART" and facts(text[slice(*_clean_span(text, cand.group, cand.parent_end))]).any >= 0:
+        return ""  # the whole span the model called a place is a known place: it is the mention
+    if cand.label in ("ORG_PART", "PLACE_PART"):
         admin_word = _ADMIN_WORD.search(name) is not None and known.any >= 0  # "Butler County"
         local = cand.heads and _LOCAL_INSTITUTION.match(text[cand.end : cand.end + 40]) is not None
         local = local and known.settled >= WEAK_CUE_MIN
