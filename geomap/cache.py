@@ -203,7 +203,9 @@ def place_from_dict(d: dict[str, Any]) -> Place:
 
 
 def candidate_from_dict(d: dict[str, Any]) -> Candidate:
-    return Candidate(place=place_from_dict(d["place"]), matched=d["matched"], name_kind=d["name_kind"])
+    place = place_from_dict(d["place"])
+    counts = [int(d.get(field, 0)) for field in ("known_names", "country_population", "towns_population")]
+    return Candidate(place, d["matched"], d["name_kind"], *counts)
 
 
 def result_to_dict(result: ArticleResult) -> dict[str, Any]:

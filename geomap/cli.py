@@ -52,6 +52,29 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _weights_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
+    """A resolver weights file, checked now so that a bad one is a usage error before any work."""
+    if value is not None:
+        from geomap.errors import UsageError
+        from geomap.weights import Model
+
+        try:
+            Model.load(value)
+        except UsageError as err:
+            raise click.BadParameter(str(err)) from err
+    return value
+
+
+weights_option = click.option(
+    "--weights",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    metavar="FILE",
+    callback=_weights_file,
+    help="Resolver weights as scripts/train_resolver.py writes them (default: the shipped ones).",
+)
+
+
 def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options that shape recognition, resolution and reading."""
     options = [
@@ -98,6 +121,7 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
             metavar="FILE",
             help="CSV/YAML rules 'name,place,context': force a name to a place id, or '-' to never map it.",
         ),
+        weights_option,
     ]
     for option in reversed(options):
         func = option(func)
@@ -201,6 +225,7 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         read=read,
         reuse_articles=not kw["no_reuse"],
         overrides=kw.get("overrides"),
+        weights=kw.get("weights"),
         geocoder=kw.get("geocoder"),
         geocoder_options=kw.get("geocoder_option", ()),
         jobs=_jobs(kw.get("jobs")),
@@ -516,6 +541,7 @@ def geocode_command(
     is_flag=True,
     help="Resolve the gold toponym spans themselves, without recognition: scores the resolver alone.",
 )
+@weights_option
 @common_options
 def eval_command(
     gold: tuple[Path, ...],

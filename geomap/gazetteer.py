@@ -15,6 +15,7 @@ import json
 import logging
 import math
 import os
+import re
 import sqlite3
 import threading
 import time
@@ -187,6 +188,7 @@ CREATE TABLE imports(at TEXT NOT NULL, what TEXT NOT NULL, rows INTEGER NOT NULL
 _INDEXES = """
 CREATE INDEX places_cell ON places(cell) WHERE cell IS NOT NULL;
 CREATE INDEX places_admin ON places(country_code, admin1_code, feature);
+CREATE INDEX names_pid ON names(pid);
 """
 
 
@@ -261,6 +263,7 @@ class _Builder:
                 country_codes=(code,), population=int(package.get(code, {}).get("population") or 0),
             )  # fmt: skip
             place.names = [(row["name"], NAME), *_alt_names(row["alt_names"])]
+            place.names += [(short, ALT) for short in _short_forms(row["alt_names"])]
             place.names += [(d, DEMONYM) for d in _demonyms(row["demonyms"])]
             self.country_ids[code] = self.add(place).id
             self.capitals[code] = row["capital"]
@@ -489,6 +492,23 @@ def _useful_alt(name: str) -> bool:
 
 def _alt_names(value: str) -> list[tuple[str, int]]:
     return [(n, ABBR if is_abbreviation(n) else ALT) for n in value.split("|") if _useful_alt(n)]
+
+
+# A state's formal name in any of the languages the country tables use: "Kingdom of Spain", "Reino de
+# España", "République française" has none. What follows the form of state is the country's short name.
+_STATE_FORM = re.compile(
+    r"^(?:(?:Federal|Democratic|People's|Islamic|Socialist|United|Plurinational|Bolivarian|Cooperative)\s+)*+"
+    r"(?:Kingdom|Republic|Principality|Grand\s+Duchy|Sultanate|Emirate|State|Commonwealth|Federation|"
+    r"Reino|Rep[uú]blica|R[ée]publique|Royaume|Principado|Principauté|Estado|[ÉE]tat|Repubblica|Regno|"
+    r"Königreich|Republik|Koninkrijk|Republiek)\s++(?:of\s+(?:the\s+)?+|de\s+(?:la\s+)?+|del\s+|du\s+|des\s+|d[’']|"
+    r"di\s+|der\s+|van\s+)(?P<short>\S.*)$",
+)
+
+
+def _short_forms(value: str) -> list[str]:
+    """'Reino de España' -> 'España': the short names inside a country's formal alternate names."""
+    found = (_STATE_FORM.match(name.strip()) for name in value.split("|"))
+    return [m.group("short") for m in found if m is not None and len(m.group("short")) > 2]
 
 
 def _demonyms(value: str) -> list[str]:
@@ -963,7 +983,8 @@ class Gazetteer:
 
     def _match(self, key: str, kinds: Sequence[int], country_code: str | None) -> list[tuple[Any, ...]]:
         sql = (
-            f"SELECT {_P_COLUMNS}, n.name, n.kind FROM names n JOIN places p ON p.pid = n.pid "
+            f"SELECT {_P_COLUMNS}, n.name, n.kind, {_NAME_COUNT}, {_COUNTRY_POPULATION}, {_TOWNS_POPULATION} "
+            "FROM names n JOIN places p ON p.pid = n.pid "
             f"WHERE n.key = ? AND n.kind IN ({','.join('?' * len(kinds))})"
         )
         params: list[object] = [key, *kinds]
@@ -1104,6 +1125,19 @@ class Gazetteer:
         self.close()
 
 
+# How many distinct names (main and alternate, in any language) the gazetteer knows a place by: a sign of
+# prominence beside population, the one admin regions and features without a population have.
+_NAME_COUNT = f"(SELECT count(DISTINCT m.key) FROM names m WHERE m.pid = p.pid AND m.kind IN ({NAME}, {ALT}))"
+# The population of the country a place lies in (0 for places outside any country).
+_COUNTRY_POPULATION = (
+    "(SELECT c.population FROM places c WHERE c.country_code = p.country_code AND c.admin1_code = '' "
+    "AND c.feature = 'country' AND p.country_code != '' LIMIT 1)"
+)
+# A first-level region's own population is unknown here: the towns in it tell how populous it is.
+_TOWNS_POPULATION = (
+    "(CASE WHEN p.feature = 'admin1' THEN (SELECT sum(c.population) FROM places c WHERE c.country_code = "
+    "p.country_code AND c.admin1_code = p.admin1_code AND c.feature IN ('city', 'capital')) ELSE 0 END)"
+)
 _P_COLUMNS = ", ".join("p." + column.strip() for column in _PLACE_COLUMNS.split(","))
 
 
@@ -1133,7 +1167,9 @@ def _rank(rows: Sequence[Sequence[Any]], hint: frozenset[str]) -> list[Candidate
         score += HINT_BONUS if place.feature in hint else 0.0
         order = (-score, 0 if kind != ALT else 1, -place.population, place.id)
         if place.id not in best or order < best[place.id][0]:
-            best[place.id] = (order, Candidate(place=place, matched=matched, name_kind=KIND_NAMES[kind]))
+            country_population, towns_population = int(row[15] or 0), int(row[16] or 0)
+            candidate = Candidate(place, matched, KIND_NAMES[kind], int(row[14]), country_population, towns_population)
+            best[place.id] = (order, candidate)
     return [candidate for _, candidate in sorted(best.values(), key=lambda item: item[0])]
 
 

@@ -77,6 +77,9 @@ class Candidate:
     place: Place
     matched: str  # the gazetteer name that matched
     name_kind: str = "name"  # "name" (main), "alt" (alternate name), "abbr", "demonym"
+    known_names: int = 0  # distinct names the gazetteer knows the place by (more for prominent places)
+    country_population: int = 0  # of the country the place lies in (0: none, or unknown)
+    towns_population: int = 0  # of a first-level region: the summed population of the towns in it
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import logging
 import re
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -31,9 +31,9 @@ from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
 from geomap.models import Article, ArticleResult, Mention, Place, RunResult, Skipped
-from geomap.overrides import Overrides, load_overrides
+from geomap.overrides import Overrides
 from geomap.recognize import DEFAULT_MODEL
-from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article
+from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article, resolve_options
 from geomap.runner import BATCH_ARTICLES, Executor, InProcesses, Outcome, Worker, WorkerConfig, batches, to_result
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Settings:
     geocoder: str | None = None
     geocoder_options: tuple[tuple[str, Any], ...] = ()
     overrides: Path | None = None  # CSV/YAML of "name [in context] -> place id" rules (geomap.overrides)
+    weights: Path | None = None  # resolver weights (scripts/train_resolver.py); None: the shipped ones
     jobs: int = 1  # worker processes computing articles (1: this process; see runner.default_jobs)
 
 
@@ -137,7 +138,7 @@ class Pipeline:
 
     def _worker_config(self) -> WorkerConfig:
         s = self.settings
-        return WorkerConfig(s.cache_dir, s.model, s.demonyms, s.countries, s.overrides)
+        return WorkerConfig(s.cache_dir, s.model, s.demonyms, s.countries, s.overrides, s.weights)
 
     @property
     def resolve_lookup(self) -> Lookup:
@@ -159,10 +160,8 @@ class Pipeline:
     @property
     def resolve_options(self) -> ResolveOptions:
         if self._resolve_options is None:
-            overrides = Overrides()
-            if self.settings.overrides is not None:
-                overrides = load_overrides(self.settings.overrides, self.gazetteer.place)
-            self._resolve_options = ResolveOptions(countries=self.settings.countries, overrides=overrides)
+            s = self.settings
+            self._resolve_options = resolve_options(s.countries, s.overrides, s.weights, self.gazetteer.place)
         return self._resolve_options
 
     # -- running --------------------------------------------------------------------------------------
@@ -276,7 +275,7 @@ class Pipeline:
         """Ranked candidates for a free-text query ("Lima", "Lima, Ohio"), best first; `country` filters."""
         cc = country.upper() if country else None
         return rank_query(
-            query, self.resolve_lookup, ResolveOptions(countries=self.settings.countries), country_code=cc
+            query, self.resolve_lookup, replace(self.resolve_options, overrides=Overrides()), country_code=cc
         )
 
     def _online_id(self) -> str:

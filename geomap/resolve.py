@@ -1,29 +1,33 @@
 """Resolution: choose one place per mention from the gazetteer's candidates, by evidence.
 
-Evidence, per candidate (weights in `Weights`):
-* what kind of place it is and how big (a bare "Georgia" is the country before the US state;
-  among towns, the populous one),
-* an explicit qualifier right after the mention ("Lima, Ohio", "Yonkers, New York"),
-* the countries and regions the article itself mentions,
-* the distance to the other places of the article,
+Evidence, per candidate, as features a learned model weighs (`geomap.weights`, fitted to gold data by
+`scripts/train_resolver.py`):
+* what kind of place it is and how prominent (population or kind, the names it is known by, its
+  country's size; a bare "Georgia" is the country before the US state),
+* the countries and regions the article names, and those named in the mention's own sentence,
+* the article's other places: inside it, in its country or region, near it, listed with it,
 * the user's soft country bias (`--country`).
+An explicit qualifier right after the mention ("Lima, Ohio", "Yonkers, New York") is a rule, not a weight.
 One sense per name per article: every mention of a name resolves to the same place.
 A mention with no credible candidate stays unresolved (`Resolution.place is None`), with a reason.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Protocol
 
 from geomap.geo import NearestIndex, great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
 from geomap.names import UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
-from geomap.overrides import Overrides, Rule
+from geomap.overrides import Overrides, Rule, load_overrides
+from geomap.weights import Model
 
 # The prior of a place, in the units of log10(population): what a bare mention of the name most
 # likely means before any context. A country outranks any city of its name; a first-level region
@@ -66,36 +70,28 @@ class Lookup(Protocol):
 
 
 @dataclass(frozen=True)
-class Weights:
-    """Evidence, in the prior's units (one unit = ten times the population)."""
-
-    alternate_name: float = -2.0  # the name is only an alternate name of the place
-    qualifier: float = 10.0  # "Lima, Ohio": candidate lies in the qualifying region
-    doc_country: float = 2.0  # the article names the candidate's country
-    doc_admin1: float = 1.5  # ... or its first-level region
-    contains: float = 1.5  # a region that holds other places the article names (per place, capped)
-    contains_cap: float = 3.0
-    country_share: float = 2.5  # times the share of the article's other places in the same country
-    admin1_share: float = 2.0  # times the share of the article's other places in the same first-level region
-    proximity: float = 2.0  # next to the article's other places (decays over ~300 km)
-    same_kind: float = 3.0  # times the share of a list's other names read as the same kind ("A, B and C")
-    colocated: float = 4.0  # some reading of another name lies within COLOCATED_KM ("Walker County" + "Huntsville")
+class ResolveOptions:
+    countries: tuple[str, ...] = ()  # soft bias, ISO alpha-2
+    model: Model = field(default_factory=Model.shipped)  # how the evidence is weighed (geomap.weights)
+    alternatives: int = 3  # runner-ups kept with every resolution
+    overrides: Overrides = field(default_factory=Overrides)
     # A hamlet below this prior (about 3,000 people) that nothing in the article supports, in an article that
     # places its other names, is not credible ("Java" read as a village in Georgia): it stays unresolved.
     credible_prior: float = 3.5
-    bias: float = 2.0  # user's --country
-    min_score: float = 0.0  # below this no candidate is credible
-
-
-@dataclass(frozen=True)
-class ResolveOptions:
-    countries: tuple[str, ...] = ()  # soft bias, ISO alpha-2
-    weights: Weights = field(default_factory=Weights)
-    alternatives: int = 3  # runner-ups kept with every resolution
-    overrides: Overrides = field(default_factory=Overrides)
 
     def fingerprint(self) -> str:
-        return f"bias={','.join(sorted(self.countries))};w={self.weights};overrides={self.overrides.digest}"
+        countries = ",".join(sorted(self.countries))
+        return f"bias={countries};model={self.model.digest};credible={self.credible_prior};{self.overrides.digest}"
+
+
+def resolve_options(
+    countries: tuple[str, ...], overrides: Path | None, weights: Path | None, place: Callable[[str], Place | None]
+) -> ResolveOptions:
+    """The options a run's settings give: its country bias, the user's overrides (their place ids found
+    with `place`) and the resolver weights (a file, or the shipped ones)."""
+    rules = load_overrides(overrides, place) if overrides is not None else Overrides()
+    model = Model.load(weights) if weights is not None else Model.shipped()
+    return ResolveOptions(countries=countries, model=model, overrides=rules)
 
 
 @dataclass(frozen=True)
@@ -104,6 +100,7 @@ class _Scored:
     score: float
     reason: str
     supported: bool = False  # something besides the place's own size spoke for it (context, qualifier, user)
+    features: dict[str, float] = field(default_factory=dict, compare=False)
 
 
 def resolve_article(
@@ -119,6 +116,24 @@ def resolve_article(
     that a coherent reading of the whole article emerges ("Athens" with Gwinnett County and Atlanta
     is Athens, Georgia; with Sparta and Crete it is the Greek capital).
     """
+    mentions, chosen = _resolve_names(article, mentions, lookup, options)
+    placed = sum(1 for ranked in chosen.values() if ranked) >= 2
+    return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options, placed) for m in mentions))
+
+
+def candidate_features(
+    article: Article, mentions: Sequence[Mention], lookup: Lookup, options: ResolveOptions = ResolveOptions()
+) -> dict[str, list[tuple[Place, dict[str, float]]]]:
+    """Name -> each candidate place with its features in the final round: what `scripts/train_resolver.py`
+    learns the weights from (the same computation `resolve_article` scores)."""
+    _, chosen = _resolve_names(article, mentions, lookup, options)
+    return {key: [(s.place, s.features) for s in ranked] for key, ranked in chosen.items()}
+
+
+def _resolve_names(
+    article: Article, mentions: Sequence[Mention], lookup: Lookup, options: ResolveOptions
+) -> tuple[list[Mention], dict[str, list[_Scored]]]:
+    """The mentions left after the user's never-map rules, and each name's candidates ranked, best first."""
     rules = {normalize(m.text): options.overrides.rule_for(m.text, article.text) for m in mentions}
     never = {key for key, rule in rules.items() if rule is not None and rule.place is None}
     mentions = [m for m in mentions if normalize(m.text) not in never]
@@ -132,20 +147,25 @@ def resolve_article(
     colocated = _colocated(cands)
     named = _with_demonyms(_named_regions(cands), [m for m in mentions if m.kind == "demonym"], lookup)
     weight = Counter(normalize(m.text) for m in toponyms)
-    winners = {key: max(c, key=_prior).place for key, c in cands.items() if c}
-    chosen: dict[str, list[_Scored]] = {}
+    near = _sentence_regions(mentions, cands, lookup)
+    # each name's likeliest reading alone (its own evidence: prominence, a qualifier), then in context
+    alone = _Context.build(({}, {}), {}, weight, {}, frozenset())
+    chosen = {key: _rank(c, key, qualifiers.get(key), alone, options) for key, c in cands.items()}
+    winners = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
     for _ in range(ROUNDS):
-        context = _Context.build(named, winners, weight, siblings, colocated)
+        context = _Context.build(named, winners, weight, siblings, colocated, near)
         chosen = {key: _rank(c, key, qualifiers.get(key), context, options) for key, c in cands.items()}
         new = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
         if new == winners:
             break
         winners = new
-    placed = len(winners) >= 2
-    return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options, placed) for m in mentions))
+    return mentions, chosen
 
 
 ROUNDS = 4
+_Regions = tuple[frozenset[str], frozenset[tuple[str, str]]]  # countries, (country, admin-1 code) pairs
+_NO_REGIONS: _Regions = (frozenset(), frozenset())
+QUALIFIER_LOG_ODDS = 25.0  # a qualifier's weight: more than any prominence or context can outweigh
 
 
 def _override_or(rule: Rule | None, lookup: Lookup, name: str, unit: str | None = None) -> list[Candidate]:
@@ -204,16 +224,16 @@ def _resolution(
         return Resolution(mention, None, reason="no candidate in the gazetteer")
     best = ranked[0]
     alternatives = tuple(s.place for s in ranked[1 : 1 + options.alternatives])
-    lone_hamlet = placed and not best.supported and place_prior(best.place) < options.weights.credible_prior
-    if best.score < options.weights.min_score or (lone_hamlet and best.place.feature in POPULATED):
+    lone_hamlet = placed and not best.supported and place_prior(best.place) < options.credible_prior
+    if lone_hamlet and best.place.feature in POPULATED:
         return Resolution(mention, None, 0.0, alternatives=(best.place, *alternatives), reason="no credible candidate")
-    return Resolution(mention, best.place, _confidence(ranked), alternatives, best.reason)
+    return Resolution(mention, best.place, _confidence(ranked, options.model.scale), alternatives, best.reason)
 
 
-def _confidence(ranked: list[_Scored]) -> float:
+def _confidence(ranked: list[_Scored], scale: float) -> float:
     """Share of the winner in a softmax over the candidates' scores: 1.0 when nothing competes."""
     top = ranked[0].score
-    total = sum(math.exp((s.score - top) * math.log(10)) for s in ranked[:20])
+    total = sum(math.exp((s.score - top) * scale) for s in ranked[:20])
     return round(1.0 / total, 3)
 
 
@@ -231,6 +251,25 @@ def place_prior(place: Place) -> float:
     return max(FEATURE_PRIOR[place.feature], math.log10(max(place.population, 0) + 1))
 
 
+# Why a candidate won, in words, for the features that raised its score (in this order).
+_REASONS = {
+    "colocated": "next to a place another name may mean",
+    "same_kind": "same kind as the names listed with it",
+    "doc_country": "article names its country",
+    "doc_admin1": "article names its region",
+    "sentence_country": "its country named in the same sentence",
+    "sentence_admin1": "its region named in the same sentence",
+    "contains": "holds other places of the article",
+    "country_share": "in the article's country",
+    "admin1_share": "in the article's region",
+    "proximity": "near the article's other places",
+}
+_KIND_FEATURES = {
+    "country": "is_country", "admin1": "is_admin1", "admin1_group": "is_region", "admin2": "is_admin2",
+    "capital": "is_capital", "region": "is_region", "continent": "is_region", "macro_region": "is_region",
+}  # fmt: skip
+
+
 def _rank(
     candidates: list[Candidate],
     key: str,
@@ -238,33 +277,65 @@ def _rank(
     context: _Context,
     options: ResolveOptions,
 ) -> list[_Scored]:
-    w = options.weights
+    model = options.model
     scored: dict[str, _Scored] = {}
     # "Mexico" names the country Mexico: that the article is about Mexico speaks for the country, not for
     # Mexico City (which "Mexico" also names) or any other place in Mexico.
     own_countries = {c.place.country_code for c in candidates if c.place.feature == "country"}
-    for cand in candidates:
+    names_country = any(c.place.feature == "country" and c.name_kind in ("name", "abbr") for c in candidates)
+    priors = [_prior(c) for c in candidates]
+    ordered = sorted(priors, reverse=True) + [0.0, 0.0]
+    for cand, prior in zip(candidates, priors, strict=True):
         place = cand.place
-        score = _prior(cand)
+        features = _own_features(cand, prior, ordered, names_country)
+        features.update(context.features(place, key, own_countries))
+        score = model.score(features)
         reasons = [place.feature or "place"]
         if cand.name_kind == "override":
             reasons.append("--overrides")
-        elif cand.name_kind not in ("name", "abbr"):
-            score += w.alternate_name
         if qualifier is not None and _in_qualifier(place, qualifier):
-            score += w.qualifier
+            # A rule, not a learned weight: the text itself names the region the place lies in ("Lima, Ohio",
+            # "Paris, Tenn."), which decides among the readings it admits whatever their prominence or the
+            # article's context. General because it is what the writer says, in any kind of text.
+            features["qualifier"] = 1.0
+            score += QUALIFIER_LOG_ODDS / model.scale
             reasons.append("qualifier")
-        for bonus, reason in context.evidence(place, key, w, own_countries):
-            score += bonus
-            reasons.append(reason)
+        reasons += [text for name, text in _REASONS.items() if features.get(name) and model.weights.get(name, 0) > 0]
         if place.country_code and place.country_code in options.countries:
-            score += w.bias
+            score += model.bias
             reasons.append("--country")
         previous = scored.get(place.id)
         if previous is None or previous.score < score:
             # every reason after the place's own kind is support: an override, a qualifier, context, --country
-            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons), len(reasons) > 1)
+            scored[place.id] = _Scored(place, round(score, 4), ", ".join(reasons), len(reasons) > 1, features)
     return sorted(scored.values(), key=lambda s: (-s.score, -s.place.population, s.place.id))
+
+
+def _own_features(cand: Candidate, prior: float, priors: list[float], names_country: bool) -> dict[str, float]:
+    """What a candidate is, before any context: its prominence (population or kind, the names it is known by,
+    its country's population, and for the name's most prominent reading how far it stands above the next
+    one, up to a thousandfold),
+    its kind, how the name matched it, and whether the name is a country's that it is not. `priors`: all the
+    name's candidates' priors, highest first."""
+    place = cand.place
+    features = {"prior": prior, "names": math.log1p(cand.known_names)}
+    if cand.country_population > 0:
+        # news names places in populous countries more often than their namesakes in small ones
+        features["country_size"] = math.log10(cand.country_population) - 7.0
+    if cand.towns_population > 0:
+        # a region's size by the towns in it: Ohio's millions, not a Jamaican parish's thousands
+        features["region_size"] = math.log10(cand.towns_population) - 6.0
+    if prior >= priors[0]:
+        features["top"] = 1.0
+        features["lead"] = min(prior - priors[1], 3.0)
+    kind = _KIND_FEATURES.get(place.feature, "is_physical" if place.feature not in POPULATED else "")
+    if kind:
+        features[kind] = 1.0
+    if cand.name_kind not in ("name", "abbr", "override"):
+        features["alt_name"] = 1.0
+    if names_country and place.feature != "country":
+        features["other_reading_of_country"] = 1.0  # "Italy" read as Italy, Texas
+    return features
 
 
 NEAR_KM = 300.0  # closeness halves about every 200 km
@@ -313,6 +384,7 @@ class _Context:
     siblings: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> names listed with it
     readings: dict[str, Place] = field(default_factory=dict)  # name -> its current reading
     colocated: frozenset[tuple[str, str]] = frozenset()  # (name, place id): another name may mean a place next to it
+    near: dict[str, _Regions] = field(default_factory=dict)  # name -> regions named in a sentence with it
 
     @classmethod
     def build(
@@ -322,39 +394,49 @@ class _Context:
         weight: Counter[str],
         siblings: dict[str, frozenset[str]],
         colocated: frozenset[tuple[str, str]] = frozenset(),
+        near: dict[str, _Regions] | None = None,
     ) -> _Context:
         located = _Located.of({k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}, weight)
-        return cls(named[0], named[1], located, siblings, winners, colocated)
+        return cls(named[0], named[1], located, siblings, winners, colocated, near or {})
 
-    def evidence(
-        self, place: Place, key: str, w: Weights, own_countries: set[str] | frozenset[str] = frozenset()
-    ) -> list[tuple[float, str]]:
-        """(bonus, reason) pairs for one candidate of the name `key`; `own_countries`: countries `key` names."""
+    def features(
+        self, place: Place, key: str, own_countries: set[str] | frozenset[str] = frozenset()
+    ) -> dict[str, float]:
+        """What the rest of the article says for one candidate of the name `key` (`own_countries`: the
+        countries `key` itself names): a county next to it, a list of places of its kind, its country or
+        region named, the article's other places inside it, in its country or region, near it."""
         inside_own = place.country_code in own_countries and place.feature != "country"
-        out: list[tuple[float, str]] = []
+        out: dict[str, float] = {}
         if (key, place.id) in self.colocated:
-            out.append((w.colocated, "next to a place another name may mean"))
+            out["colocated"] = 1.0
         mates = [self.readings[k] for k in self.siblings.get(key, ()) if k in self.readings]
         if mates:
             alike = sum(1 for p in mates if _kind_of(p) == _kind_of(place)) / len(mates)
             if alike:
-                out.append((w.same_kind * alike, "same kind as the names listed with it"))
+                out["same_kind"] = alike
         named_country = self.countries.get(place.country_code, frozenset()) - {key}
         if place.feature != "country" and not inside_own and named_country:
-            out.append((w.doc_country, "article names its country"))
+            out["doc_country"] = 1.0
         if place.feature != "admin1" and self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {key}:
-            out.append((w.doc_admin1, "article names its region"))
-        return out + self._located_evidence(place, key, w, inside_own)
+            out["doc_admin1"] = 1.0
+        countries, admin1s = self.near.get(key, _NO_REGIONS)
+        if place.feature != "country" and not inside_own and place.country_code in countries:
+            out["sentence_country"] = 1.0
+        if place.feature not in ("country", "admin1") and (place.country_code, place.admin1_code) in admin1s:
+            out["sentence_admin1"] = 1.0
+        out.update(self._located_features(place, key, inside_own))
+        return out
 
-    def _located_evidence(self, place: Place, key: str, w: Weights, inside_own: bool) -> list[tuple[float, str]]:
-        """Evidence from the other names' readings: the places a region holds, shares of the article in the same
-        country and region, and the distance to the nearest of them. Sums over all names, minus this name's own."""
+    def _located_features(self, place: Place, key: str, inside_own: bool) -> dict[str, float]:
+        """From the other names' readings: the places a region holds (at most 2 count), shares of the article in
+        the same country and region, and closeness to the nearest of them. Sums over all names, minus this name's
+        own share."""
         located = self.located
         own = located.places.get(key)
         if len(located.places) - (own is not None) == 0:
-            return []
+            return {}
         own_weight = located.weight[key] if own is not None else 0
-        out: list[tuple[float, str]] = []
+        out: dict[str, float] = {}
         region = (place.country_code, place.admin1_code)
         if place.feature == "country":
             contains = located.country_members[place.country_code]
@@ -364,25 +446,25 @@ class _Context:
             contains = 0
         contains -= own is not None and _holds(place, own)
         if contains:
-            out.append((min(w.contains_cap, w.contains * contains), f"holds {contains} other place(s) of the article"))
+            out["contains"] = float(min(contains, 2))
         total = located.total - own_weight
         same_country = 0
         if place.country_code:
             same_country = located.country_weight[place.country_code]
             same_country -= own_weight if own is not None and own.country_code == place.country_code else 0
         if same_country and place.feature != "country" and not inside_own:
-            out.append((w.country_share * same_country / total, "in the article's country"))
+            out["country_share"] = same_country / total
         same_admin1 = 0
         if place.admin1_code:
             same_admin1 = located.admin1_weight[region]
             same_admin1 -= own_weight if own is not None and _same_admin1(own, place) and own.feature != "admin1" else 0
         if same_admin1 and place.feature not in ("country", "admin1"):
-            out.append((w.admin1_share * same_admin1 / total, "in the article's region"))
+            out["admin1_share"] = same_admin1 / total
         if place.feature not in VAST_FEATURES:
             nearest = located.nearest.nearest_km(place.lat, place.lon, within_km=_NEAR_KM_MAX, skip=key)
             near = math.exp(-nearest / NEAR_KM) if nearest is not None else 0.0
             if near > NEAR_CUTOFF:
-                out.append((w.proximity * near, "near the article's other places"))
+                out["proximity"] = near
         return out
 
 
@@ -464,6 +546,40 @@ def _holds(region: Place, place: Place) -> bool:
             place.feature != "admin1"
         )
     return False
+
+
+def _sentence_regions(
+    mentions: Sequence[Mention], cands: dict[str, list[Candidate]], lookup: Lookup
+) -> dict[str, _Regions]:
+    """Name -> the countries and first-level regions named in the same sentence as one of its mentions, by
+    another name or an adjective ("in Paris the French government", "Springfield, the Illinois state
+    capital"): the most local evidence short of a qualifier, which one sentence carries in any kind of text."""
+    regions: list[tuple[int, str, str, str]] = []  # (offset, key, country, admin-1 code), in text order
+    for m in mentions:
+        key = normalize(m.text)
+        if m.kind == "demonym":
+            place = lookup.demonym(m.text)
+            key = f"~{key}"
+        else:
+            place = max(cands[key], key=_prior).place if cands.get(key) else None
+        if place is not None and place.feature in ("country", "admin1") and place.country_code:
+            regions.append((m.start, key, place.country_code, place.admin1_code if place.feature == "admin1" else ""))
+    regions.sort()
+    starts = [r[0] for r in regions]
+    out: dict[str, tuple[set[str], set[tuple[str, str]]]] = {}
+    for m in mentions:
+        if m.kind == "demonym":
+            continue
+        key = normalize(m.text)
+        lo = bisect.bisect_left(starts, m.sentence_start)
+        hi = bisect.bisect_left(starts, m.sentence_start + len(m.sentence))
+        for _, other, cc, a1 in regions[lo:hi]:
+            if other != key:
+                countries, admin1s = out.setdefault(key, (set(), set()))
+                countries.add(cc)
+                if a1:
+                    admin1s.add((cc, a1))
+    return {key: (frozenset(c), frozenset(a)) for key, (c, a) in out.items()}
 
 
 def _named_regions(
