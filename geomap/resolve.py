@@ -25,7 +25,7 @@ from typing import Protocol
 
 from geomap.geo import NearestIndex, great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
-from geomap.names import UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
+from geomap.names import LOCAL_AFTER, LOCAL_INSTITUTION, UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
 from geomap.overrides import Overrides, Rule, load_overrides
 from geomap.weights import Model
 
@@ -116,9 +116,12 @@ def resolve_article(
     that a coherent reading of the whole article emerges ("Athens" with Gwinnett County and Atlanta
     is Athens, Georgia; with Sparta and Crete it is the Greek capital).
     """
-    mentions, chosen = _resolve_names(article, mentions, lookup, options)
+    mentions, chosen, own = _resolve_names(article, mentions, lookup, options)
     placed = sum(1 for ranked in chosen.values() if ranked) >= 2
-    return ArticleResult(article, tuple(_resolution(m, chosen, lookup, options, placed) for m in mentions))
+    resolutions = (
+        _resolution(m, own.get(m.start) or chosen.get(normalize(m.text), []), lookup, options, placed) for m in mentions
+    )
+    return ArticleResult(article, tuple(resolutions))
 
 
 def candidate_features(
@@ -126,14 +129,17 @@ def candidate_features(
 ) -> dict[str, list[tuple[Place, dict[str, float]]]]:
     """Name -> each candidate place with its features in the final round: what `scripts/train_resolver.py`
     learns the weights from (the same computation `resolve_article` scores)."""
-    _, chosen = _resolve_names(article, mentions, lookup, options)
+    _, chosen, _ = _resolve_names(article, mentions, lookup, options)
     return {key: [(s.place, s.features) for s in ranked] for key, ranked in chosen.items()}
 
 
 def _resolve_names(
     article: Article, mentions: Sequence[Mention], lookup: Lookup, options: ResolveOptions
-) -> tuple[list[Mention], dict[str, list[_Scored]]]:
-    """The mentions left after the user's never-map rules, and each name's candidates ranked, best first."""
+) -> tuple[list[Mention], dict[str, list[_Scored]], dict[int, list[_Scored]]]:
+    """The mentions left after the user's never-map rules, each name's candidates ranked, best first (one
+    sense per name), and the mentions a qualifier of their own gives another sense (by offset): "Springfield
+    ... named after Springfield, Massachusetts" names two places. A name first written with a qualifier
+    ("Lima, Ohio ... Lima") keeps that sense throughout."""
     rules = {normalize(m.text): options.overrides.rule_for(m.text, article.text) for m in mentions}
     never = {key for key, rule in rules.items() if rule is not None and rule.place is None}
     mentions = [m for m in mentions if normalize(m.text) not in never]
@@ -142,24 +148,44 @@ def _resolve_names(
     cands = {
         key: _override_or(rules[key], lookup, m.text, units.get(key)) for key, m in _first_by_key(toponyms).items()
     }
-    qualifiers = _qualifiers(article.text, toponyms, cands)
-    siblings = _lists(article.text, toponyms, qualifiers)
+    qualified = _qualifiers(article.text, toponyms, cands)  # mention offset -> regions
+    first = _first_by_key(toponyms)
+    introduced = {key: qualified[m.start] for key, m in first.items() if m.start in qualified}
+    qualifiers: dict[str, set[tuple[str, str]]] = {}  # name -> the regions any of its mentions is qualified by
+    for m in toponyms:
+        if m.start in qualified:
+            qualifiers.setdefault(normalize(m.text), set()).update(qualified[m.start])
+    siblings = _lists(article.text, toponyms, qualified)
     colocated = _colocated(cands)
     named = _with_demonyms(_named_regions(cands), [m for m in mentions if m.kind == "demonym"], lookup)
     weight = Counter(normalize(m.text) for m in toponyms)
     near = _sentence_regions(mentions, cands, lookup)
+    local = _local_cues(article.text, toponyms)
     # each name's likeliest reading alone (its own evidence: prominence, a qualifier), then in context
     alone = _Context.build(({}, {}), {}, weight, {}, frozenset())
-    chosen = {key: _rank(c, key, qualifiers.get(key), alone, options) for key, c in cands.items()}
+
+    def ranked_in(context: _Context) -> dict[str, list[_Scored]]:
+        return {
+            key: _rank(c, key, introduced.get(key), context, options, qualifiers.get(key)) for key, c in cands.items()
+        }
+
+    chosen = ranked_in(alone)
     winners = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
+    context = alone
     for _ in range(ROUNDS):
-        context = _Context.build(named, winners, weight, siblings, colocated, near)
-        chosen = {key: _rank(c, key, qualifiers.get(key), context, options) for key, c in cands.items()}
+        context = _Context.build(named, winners, weight, siblings, colocated, near, local)
+        chosen = ranked_in(context)
         new = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
         if new == winners:
             break
         winners = new
-    return mentions, chosen
+    own = {}
+    for m in toponyms:
+        key = normalize(m.text)
+        regions = qualified.get(m.start)
+        if regions and regions != introduced.get(key) and cands.get(key):
+            own[m.start] = _rank(cands[key], key, regions, context, options, qualifiers.get(key))
+    return mentions, chosen, own
 
 
 ROUNDS = 4
@@ -212,14 +238,13 @@ def _first_by_key(mentions: Sequence[Mention]) -> dict[str, Mention]:
 
 
 def _resolution(
-    mention: Mention, chosen: dict[str, list[_Scored]], lookup: Lookup, options: ResolveOptions, placed: bool
+    mention: Mention, ranked: list[_Scored], lookup: Lookup, options: ResolveOptions, placed: bool
 ) -> Resolution:
     if mention.kind == "demonym":
         place = lookup.demonym(mention.text)
         if place is None:
             return Resolution(mention, None, reason="unknown demonym")
         return Resolution(mention, place, 1.0, reason="demonym")
-    ranked = chosen.get(normalize(mention.text), [])
     if not ranked:
         return Resolution(mention, None, reason="no candidate in the gazetteer")
     best = ranked[0]
@@ -259,6 +284,7 @@ _REASONS = {
     "doc_admin1": "article names its region",
     "sentence_country": "its country named in the same sentence",
     "sentence_admin1": "its region named in the same sentence",
+    "local_town": "written as a local town",
     "contains": "holds other places of the article",
     "country_share": "in the article's country",
     "admin1_share": "in the article's region",
@@ -276,7 +302,10 @@ def _rank(
     qualifier: set[tuple[str, str]] | None,
     context: _Context,
     options: ResolveOptions,
+    elsewhere: set[tuple[str, str]] | None = None,
 ) -> list[_Scored]:
+    """The candidates of one name, best first. `qualifier`: the regions that qualify the mention being
+    resolved (a rule); `elsewhere`: those that qualify any mention of the name (a feature)."""
     model = options.model
     scored: dict[str, _Scored] = {}
     # "Mexico" names the country Mexico: that the article is about Mexico speaks for the country, not for
@@ -289,6 +318,8 @@ def _rank(
         place = cand.place
         features = _own_features(cand, prior, ordered, names_country)
         features.update(context.features(place, key, own_countries))
+        if elsewhere and _in_qualifier(place, elsewhere):
+            features["qualified_elsewhere"] = 1.0  # "... Lima, Ohio ...": another mention says where it is
         score = model.score(features)
         reasons = [place.feature or "place"]
         if cand.name_kind == "override":
@@ -385,6 +416,7 @@ class _Context:
     readings: dict[str, Place] = field(default_factory=dict)  # name -> its current reading
     colocated: frozenset[tuple[str, str]] = frozenset()  # (name, place id): another name may mean a place next to it
     near: dict[str, _Regions] = field(default_factory=dict)  # name -> regions named in a sentence with it
+    local: frozenset[str] = frozenset()  # names written as a town's in local news ("Paris City Council")
 
     @classmethod
     def build(
@@ -395,9 +427,10 @@ class _Context:
         siblings: dict[str, frozenset[str]],
         colocated: frozenset[tuple[str, str]] = frozenset(),
         near: dict[str, _Regions] | None = None,
+        local: frozenset[str] = frozenset(),
     ) -> _Context:
         located = _Located.of({k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}, weight)
-        return cls(named[0], named[1], located, siblings, winners, colocated, near or {})
+        return cls(named[0], named[1], located, siblings, winners, colocated, near or {}, local)
 
     def features(
         self, place: Place, key: str, own_countries: set[str] | frozenset[str] = frozenset()
@@ -419,6 +452,8 @@ class _Context:
             out["doc_country"] = 1.0
         if place.feature != "admin1" and self.admin1s.get((place.country_code, place.admin1_code), frozenset()) - {key}:
             out["doc_admin1"] = 1.0
+        if key in self.local and place.feature == "city":
+            out["local_town"] = 1.0  # a town's council, police, schools, people: more often a town than a capital
         countries, admin1s = self.near.get(key, _NO_REGIONS)
         if place.feature != "country" and not inside_own and place.country_code in countries:
             out["sentence_country"] = 1.0
@@ -503,7 +538,7 @@ _LIST_JOINT = re.compile(r"^\s*(?:,\s*(?:and|or)?|and|or|&)\s*$")
 
 
 def _lists(
-    text: str, mentions: Sequence[Mention], qualifiers: dict[str, set[tuple[str, str]]]
+    text: str, mentions: Sequence[Mention], qualified: dict[int, set[tuple[str, str]]]
 ) -> dict[str, frozenset[str]]:
     """Name -> the other names listed with it. A list has three names, or two joined by "and"/"or";
     "Lima, Ohio" (a qualified name) is not a list."""
@@ -512,7 +547,7 @@ def _lists(
     conjoined: list[bool] = []
     for prev, m in zip([None, *ordered], ordered, strict=False):
         gap = text[prev.end : m.start] if prev is not None else ""
-        if prev is not None and _LIST_JOINT.match(gap) and normalize(prev.text) not in qualifiers:
+        if prev is not None and _LIST_JOINT.match(gap) and prev.start not in qualified:
             runs[-1].append(m)
             conjoined[-1] = conjoined[-1] or gap.strip(" ,") != ""
         else:
@@ -546,6 +581,17 @@ def _holds(region: Place, place: Place) -> bool:
             place.feature != "admin1"
         )
     return False
+
+
+def _local_cues(text: str, mentions: Sequence[Mention]) -> frozenset[str]:
+    """Names written the way local news writes its own town: before the town's people, services or
+    institutions ("a Paris man", "Dublin City Council", "Norfolk High School"), or as a dateline."""
+    out = set()
+    for m in mentions:
+        after = text[m.end : m.end + 40]
+        if m.label == "DATELINE" or LOCAL_AFTER.match(after) or LOCAL_INSTITUTION.match(after):
+            out.add(normalize(m.text))
+    return frozenset(out)
 
 
 def _sentence_regions(
@@ -617,9 +663,9 @@ def _with_demonyms(
 
 def _qualifiers(
     text: str, mentions: Sequence[Mention], cands: dict[str, list[Candidate]]
-) -> dict[str, set[tuple[str, str]]]:
-    """'Lima, Ohio' -> {"lima": {("US", "OH-admin1-code")}}: regions that a name is qualified by, in this text."""
-    out: dict[str, set[tuple[str, str]]] = {}
+) -> dict[int, set[tuple[str, str]]]:
+    """'Lima, Ohio' -> {offset of "Lima": {("US", "OH-admin1-code")}}: the regions that qualify each mention."""
+    out: dict[int, set[tuple[str, str]]] = {}
     ordered = sorted(mentions, key=lambda m: m.start)
     for first, second in zip(ordered, ordered[1:], strict=False):
         if text[first.end : second.start].strip() != ",":
@@ -633,7 +679,7 @@ def _qualifiers(
             if c.place.feature in ("country", "admin1")[: max(0, 2 - level)]
         }
         if regions:
-            out.setdefault(normalize(first.text), set()).update(regions)
+            out.setdefault(first.start, set()).update(regions)
     return out
 
 
