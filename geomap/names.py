@@ -192,6 +192,8 @@ def lookup_variants(name: str) -> list[LookupKey]:
         if base.replace(" ", "") in ABBREVIATIONS:
             out.append(LookupKey(ABBREVIATIONS[base.replace(" ", "")]))
     out.append(LookupKey(base))
+    if _CAMEL_CASE.fullmatch(name):  # "SierraLeone", "NewYork": run together in a hashtag or a handle
+        out.append(LookupKey(normalize(_CAMEL_BREAK.sub(" ", name))))
     stripped = _strip_generic(base)
     if stripped is not None:
         out.append(stripped)
@@ -212,6 +214,10 @@ def lookup_variants(name: str) -> list[LookupKey]:
             seen.add((variant.key, variant.abbr_only))
             unique.append(variant)
     return unique
+
+
+_CAMEL_CASE = re.compile(r"(?:[A-Z][a-z]++){2,4}+")
+_CAMEL_BREAK = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 
 def lookup_keys(name: str) -> list[str]:

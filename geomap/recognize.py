@@ -421,7 +421,7 @@ def _roads(text: str, sents: _Sentences) -> list[_Candidate]:
 # "#Ferguson", "#GazaUnderAttack", "#IranTalks", "#DCFerguson": a post's tags name places as often as its words.
 _HASHTAG = re.compile(r"(?<![\w&#])#(?P<body>[A-Za-z][A-Za-z0-9_]{1,60}+)")
 _TAG_WORD = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z][a-z]++|[a-z]++|\d++")  # CamelCase parts: "DC", "Ferguson"
-HASHTAG_MIN = 4.0  # a place's name in a tag counts if it names a town of 10,000 or a region
+HASHTAG_MIN = 4.0  # a tag that is a place's name counts if it names a town of 10,000 or a region
 
 
 def _hashtags(text: str, sents: _Sentences) -> list[_Candidate]:
@@ -433,7 +433,10 @@ def _hashtags(text: str, sents: _Sentences) -> list[_Candidate]:
         parts = [(start + m.start(), start + m.end()) for m in _TAG_WORD.finditer(body)]
         spans = dict.fromkeys([(start, tag.end()), *((a, b) for a, b in parts if b - a >= 2)])
         sent = sents.around(start)
-        out += [_Candidate(a, b, text[a:b], "HASHTAG", *sent, tag.start()) for a, b in spans if text[a].isupper()]
+        for a, b in spans:
+            if text[a].isupper():
+                label = "HASHTAG" if (a, b) == (start, tag.end()) else "HASHTAG_PART"
+                out.append(_Candidate(a, b, text[a:b], label, *sent, tag.start()))
     return out
 
 
@@ -611,7 +614,8 @@ class _Known:
     any: float = -1.0  # best prior among all places it names, alternate names included
     region: bool = False  # it is the main name or abbreviation of a country or first-level region
     settled: float = -1.0  # best prior among populated places and regions it names (not rivers, lakes...)
-    populated: float = -1.0  # best prior among towns and regions it is the main name of (no counties)
+    town: float = -1.0  # best prior among towns it is the main name of
+    country: bool = False  # it is the main name or abbreviation of a country or continent
 
 
 class _NameFacts:
@@ -636,13 +640,13 @@ def _facts(candidates: list[Candidate]) -> _Known:
         any=max(place_prior(c.place) for c in candidates),
         region=any(c.place.feature in _REGION_KINDS for c in main),
         settled=max((place_prior(c.place) for c in main if c.place.feature in _SETTLED_KINDS), default=-1.0),
-        populated=max((place_prior(c.place) for c in main if c.place.feature in _POPULATED_KINDS), default=-1.0),
+        town=max((place_prior(c.place) for c in main if c.place.feature in ("city", "capital")), default=-1.0),
+        country=any(c.place.feature in ("country", "continent") for c in main),
     )
 
 
 _REGION_KINDS = frozenset({"country", "admin1", "continent", "macro_region", "region"})
 _SETTLED_KINDS = _REGION_KINDS | {"city", "capital", "admin2", ""}
-_POPULATED_KINDS = _REGION_KINDS | {"city", "capital"}
 COUNTRY_NAME = FEATURE_PRIOR["country"]  # the prior of a country's main name
 REGION_NAME = FEATURE_PRIOR["admin1"]  # ... and of a first-level region's
 PROMINENT = 5.0  # a city of 100,000, or any region: prominent enough to outweigh a surname reading
@@ -675,6 +679,13 @@ _NOT_PLACE_AFTER = re.compile(
     r"strain|strains|disease|epidemic|encephalitis|infection|infections|patients|bacteria|flu|ebolavirus)\b",
     re.IGNORECASE,
 )
+# "died from X", "diagnosed with X", "cases of X", "the spread of X": X is what people catch, not where they are.
+_NOT_PLACE_BEFORE = re.compile(
+    r"\b(?:cases|(?:first|new|confirmed|suspected)\s+case|outbreak|epidemic|strain|spread|symptoms)\s+of\s++$|"
+    r"\b(?:died?|dies|dying|deaths?)\s+(?:of|from)\s++$|"
+    r"\b(?:diagnosed|infected|sick)\s+with\s++$|\b(?:tested\s+positive|monitored|screened|vaccines?)\s+(?:for|against)\s++$",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -698,8 +709,14 @@ def _evidence(per_cand: list[tuple[_Candidate, _Votes]], persons: list[tuple[int
     for cand, votes in per_cand:
         if votes.person:
             people.setdefault(cand.text, cand.start)
-    diseases = {c.text for c, _ in per_cand if _NOT_PLACE_AFTER.match(text[c.end : c.end + 30])}
+    diseases = {c.text for c, _ in per_cand if _names_a_disease(text, c)}
     return _Evidence(frozenset(place_names - diseases), people, frozenset(diseases))
+
+
+def _names_a_disease(text: str, cand: _Candidate) -> bool:
+    """'Ebola virus', 'died from Ebola': the text uses the name for a disease (in the whole text, then)."""
+    after = _NOT_PLACE_AFTER.match(text[cand.end : cand.end + 30])
+    return after is not None or _NOT_PLACE_BEFORE.search(text, max(0, cand.start - 40), cand.start) is not None
 
 
 def _decide(parsed: _DocFacts, text: str, names: NameIndex) -> list[tuple[_Candidate, str]]:
@@ -811,16 +828,20 @@ def _kind(
         return "toponym" if known.settled >= 0 else _dropped(cand, "a dateline the gazetteer does not know")
     if cand.label == "ROAD":
         return "toponym"
-    if cand.label == "HASHTAG":
-        if known.region or known.populated >= HASHTAG_MIN:
-            return "toponym"
-        return _dropped(cand, "a hashtag's word that names no region or town of 10,000")
     person_from = evidence.person_names.get(name)
     if person_from is not None and person_from < cand.start and not strong:
         if not (known.main >= PROMINENT and name in evidence.place_names):
             return _dropped(cand, "the article already used the name for a person")
     if _ABBREV.match(name.replace(" ", "")) and not (known.region or known.main >= 6.0):
         return _dropped(cand, "all capitals but not a region's or a big city's abbreviation ('CIA', 'HIV')")
+    if cand.label == "HASHTAG":  # "#Ferguson", "#SierraLeone": the whole tag is a name
+        if known.region or known.town >= HASHTAG_MIN:
+            return "toponym"
+        return _dropped(cand, "a hashtag that names no region or town of 10,000")
+    if cand.label == "HASHTAG_PART":  # "#GazaUnderAttack", not "#EricGarner" or "#SaveSaeed"
+        if known.country or known.town >= PROMINENT:
+            return "toponym"
+        return _dropped(cand, "a hashtag's word that names no country or town of 100,000")
     if cand.label == "HYPHEN":
         return "toponym" if known.main >= 0 else _dropped(cand, "not a name the gazetteer knows")
     if cand.label in ("GPE", "LOC"):

@@ -40,6 +40,7 @@ from geomap.resolve import ResolveOptions, candidate_features
 from geomap.weights import FEATURES, Model
 
 WITHIN_KM = 161.0
+_RECOGNITION_CODE = Path(recognize.__file__).read_bytes()  # as imported: when recognition changes, recognise again
 L2 = 1.0  # ridge penalty on the weights, against the summed (corpus-weighted) log-likelihood
 CORPUS_WEIGHT = 1000.0  # every corpus's choice sets sum to this weight
 
@@ -64,8 +65,7 @@ Recognised = list[tuple[Article, list[Mention], list[dict[str, Any]]]]
 
 def recognised(pipeline: Pipeline, path: Path, work: Path) -> Recognised:
     """Each gold article with the mentions recognition finds in it and its gold toponyms (cached in `work`)."""
-    code = Path(recognize.__file__).read_bytes()  # recognition changes: recognise again
-    stamp = hashlib.sha256(path.read_bytes() + code + pipeline.settings.model.encode()).hexdigest()[:12]
+    stamp = hashlib.sha256(path.read_bytes() + _RECOGNITION_CODE + pipeline.settings.model.encode()).hexdigest()[:12]
     cached = work / f"{path.stem}-{stamp}.pickle"
     if cached.is_file():
         with cached.open("rb") as handle:

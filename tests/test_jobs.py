@@ -109,3 +109,13 @@ def test_an_article_that_fails_is_skipped_and_the_others_are_computed(cache_dir:
 
 def test_default_jobs_is_the_cpus_this_process_may_use() -> None:
     assert 1 <= default_jobs() <= len(os.sched_getaffinity(0))
+
+
+def test_worker_processes_log_what_the_main_process_would(cache_dir: Path, tmp_path: Path) -> None:
+    # -vv says why each dropped name was dropped; with workers, the workers say it
+    path = tmp_path / "posts.jsonl"
+    records = [{"id": f"p{i}", "text": f"Mr. Lyon said the talks in Paris went well, day {i}."} for i in range(20)]
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    run = _parse(path, cache_dir, "-vv", "-j", "2")
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.count("not a place: 'Lyon'") == 20
