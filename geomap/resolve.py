@@ -345,9 +345,8 @@ def _rank(
 def _own_features(cand: Candidate, prior: float, priors: list[float], names_country: bool) -> dict[str, float]:
     """What a candidate is, before any context: its prominence (population or kind, the names it is known by,
     its country's population, and for the name's most prominent reading how far it stands above the next
-    one, up to a thousandfold),
-    its kind, how the name matched it, and whether the name is a country's that it is not. `priors`: all the
-    name's candidates' priors, highest first."""
+    one, up to a thousandfold), its kind, how the name matched it, and whether the name is a country's that
+    it is not. `priors`: all the name's candidates' priors, highest first."""
     place = cand.place
     features = {"prior": prior, "names": math.log1p(cand.known_names)}
     if cand.country_population > 0:
