@@ -110,3 +110,29 @@ def test_confidence_is_the_softmax_share_of_the_winner() -> None:
 
     assert _confidence([scored(2.0), scored(0.0)], 1.0) == round(1 / (1 + math.exp(-2.0)), 3)
     assert _confidence([scored(1.0)], 1.0) == 1.0
+
+
+def test_training_reads_gold_into_choice_sets_and_writes_a_loadable_model(cache_dir: Path, tmp_path: Path) -> None:
+    """The script's whole path on a tiny gold file: recognise, build choice sets with the resolver's own
+    features, fit, write, load."""
+    train = _train_module()
+    text = "The storm hit Dallas and Tyler on Monday. Paris lost power, and so did Athens."
+    spans = [(text.index(name), text.index(name) + len(name)) for name in ("Paris", "Athens")]
+    gold = {"id": "g1", "text": text, "toponyms": [
+        {"start": spans[0][0], "end": spans[0][1], "lat": 33.66, "lon": -95.56},  # Paris, Texas
+        {"start": spans[1][0], "end": spans[1][1], "lat": 32.20, "lon": -95.85},  # Athens, Texas
+    ]}  # fmt: skip
+    path = tmp_path / "gold.jsonl"
+    path.write_text(json.dumps(gold) + "\n", encoding="utf-8")
+    with Pipeline(Settings(cache_dir=cache_dir)) as pipeline:
+        items = train.recognised(pipeline, path, tmp_path / "work")
+        assert list((tmp_path / "work").glob("gold-*.pickle")), "recognition is kept for the next run"
+        sets = train.choice_sets(pipeline, "gold", items, Model())
+    assert sets.sets == 2 and sets.missed == 0
+    assert sets.x.shape[1] == len(FEATURES) and sets.right.sum() >= 2
+    proximity = sets.x[:, FEATURES.index("proximity")]
+    assert proximity[sets.right].min() > proximity[~sets.right].max()  # the Texan readings are the near ones
+    model = train.as_model(train.fit([sets]), "test")
+    out = tmp_path / "w.json"
+    out.write_text(model.to_json(trained_on=["gold"]), encoding="utf-8")
+    assert Model.load(out).weights["proximity"] > 0
