@@ -104,6 +104,14 @@ def mentions_geojson(results: Sequence[ArticleResult]) -> dict[str, Any]:
     return {"type": "FeatureCollection", "features": features}
 
 
+def csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet will not run: text from articles starting with = + - @ (or a tab or carriage
+    return) gets a leading apostrophe, so "=HYPERLINK(...)" in a title stays text. Numbers pass as they are."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def mention_rows(results: Sequence[ArticleResult]) -> list[dict[str, Any]]:
     rows = []
     for result in results:
@@ -121,7 +129,7 @@ def mention_rows(results: Sequence[ArticleResult]) -> list[dict[str, Any]]:
                     **{k: ("" if rec.get(k) is None else rec[k]) for k in CSV_FIELDS if k in rec},
                 }
             )
-    return rows
+    return [{k: csv_cell(v) for k, v in row.items()} for row in rows]
 
 
 def write_mentions_csv(results: Sequence[ArticleResult], out: TextIO) -> None:

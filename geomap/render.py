@@ -39,6 +39,7 @@ import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from folium.template import Template
 
+from geomap.formats import csv_cell
 from geomap.models import Article, ArticleResult, Place, Resolution
 from geomap.outputs import write_text_atomic
 
@@ -747,21 +748,17 @@ def _csv_row(article: Article, res: Resolution) -> list[object]:
         ]
     texts = [article.id, article.title, article.url or "", article.date or "", article.source, m.text]
     return [
-        *map(_cell, texts),
+        *map(csv_cell, texts),
         m.start,
         m.end,
         m.label,
         m.kind,
-        _cell(m.sentence),
+        csv_cell(m.sentence),
         *where,
         round(res.score, 4),
         ";".join(alt.id for alt in res.alternatives),
         res.reason,
     ]
-
-
-def _cell(text: str) -> str:
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- writing ----------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -131,3 +133,14 @@ def test_cache_info_and_clear(cache_dir: Path) -> None:
     assert invoke("cache", "clear", "--cache-dir", str(cache_dir)).exit_code == 0
     info = invoke("cache", "info", "--cache-dir", str(cache_dir)).stdout
     assert [line.split() for line in info.splitlines() if line.startswith("articles")] == [["articles", "0"]]
+
+
+def test_parse_csv_defuses_spreadsheet_formulas(cache_dir: Path, tmp_path: Path) -> None:
+    # article text is untrusted: a title a spreadsheet would run as a formula is written as text, as map --csv does
+    path = tmp_path / "post.json"
+    path.write_text(json.dumps({"title": '=HYPERLINK("http://evil.example","x")', "text": "Rain in Baku."}))
+    result = invoke("parse", str(path), "--format", "csv", "--cache-dir", str(cache_dir), "-q")
+    assert result.exit_code == 0, result.output
+    [row] = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert row["title"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert row["text"] == "Baku" and float(row["lon"]) > 0
