@@ -52,6 +52,19 @@ def common_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _country_codes(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """ISO 3166-1 alpha-2 codes, upper-cased; anything else is a usage error naming the valid form."""
+    from geomap.gazetteer import country_codes
+
+    values = (value,) if isinstance(value, str) else tuple(value or ())
+    known = country_codes()
+    for code in values:
+        if code.upper() not in known:
+            raise click.BadParameter(f"{code!r} is not an ISO 3166-1 alpha-2 country code (two letters: US, FR, AM...)")
+    upper = tuple(code.upper() for code in values)
+    return upper[0] if isinstance(value, str) else upper
+
+
 def _weights_file(ctx: click.Context, param: click.Parameter, value: Path | None) -> Path | None:
     """A resolver weights file, checked now so that a bad one is a usage error before any work."""
     if value is not None:
@@ -84,6 +97,7 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
             "countries",
             multiple=True,
             metavar="CC",
+            callback=_country_codes,
             help="Prefer places in this country (ISO code, soft bias; repeatable).",
         ),
         click.option(
@@ -474,7 +488,9 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
 
 @cli.command("geocode")
 @click.argument("name")
-@click.option("--country", default=None, metavar="CC", help="Only places in this country (ISO code).")
+@click.option(
+    "--country", default=None, metavar="CC", callback=_country_codes, help="Only places in this country (ISO code)."
+)
 @click.option("--all", "show_all", is_flag=True, help="Print every candidate, not just the best five.")
 @click.option("--format", "fmt", type=click.Choice(["text", "jsonl"]), default="text", show_default=True)
 @geocoder_options
@@ -531,7 +547,14 @@ def geocode_command(
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--model", default=None, metavar="NAME", help="Installed spaCy pipeline to use.")
-@click.option("--country", "countries", multiple=True, metavar="CC", help="Soft country bias (repeatable).")
+@click.option(
+    "--country",
+    "countries",
+    multiple=True,
+    metavar="CC",
+    callback=_country_codes,
+    help="Soft country bias (repeatable).",
+)
 @click.option("--no-reuse", is_flag=True, help="Recompute every article instead of reusing cached results.")
 @click.option(
     "-j", "--jobs", type=click.IntRange(min=1), default=None, metavar="N", help="Worker processes (default: the CPUs)."

@@ -9,6 +9,7 @@ from other data is detected on open and rebuilt (with a logged warning).
 from __future__ import annotations
 
 import contextlib
+import functools
 import gzip
 import hashlib
 import json
@@ -97,6 +98,12 @@ def prior(feature: str, population: int) -> float:
     if feature == "city":
         return min(40.0 + 5.0 * math.log10(population + 1), 75.0)
     return FEATURE_WEIGHT.get(feature, _OTHER_WEIGHT)
+
+
+@functools.cache
+def country_codes() -> frozenset[str]:
+    """The ISO 3166-1 alpha-2 codes of the countries the embedded data knows (read from it, not the database)."""
+    return frozenset(row["iso2"] for row in _read_tsv_gz(DATA_DIR / "countries.tsv.gz"))
 
 
 def grid_cell(lat: float, lon: float) -> int:

@@ -144,3 +144,17 @@ def test_parse_csv_defuses_spreadsheet_formulas(cache_dir: Path, tmp_path: Path)
     [row] = list(csv.DictReader(io.StringIO(result.stdout)))
     assert row["title"] == '\'=HYPERLINK("http://evil.example","x")'
     assert row["text"] == "Baku" and float(row["lon"]) > 0
+
+
+@pytest.mark.parametrize("command", [["parse", "-"], ["geocode", "Lima"], ["eval", str(SEEDS / "missing.jsonl")]])
+@pytest.mark.parametrize("code", ["usa", "ZZ"])
+def test_a_bad_country_code_is_a_usage_error_naming_the_valid_form(command: list[str], code: str) -> None:
+    result = invoke(*command, "--country", code, input="Lima")
+    assert result.exit_code == 2
+    assert "ISO 3166-1 alpha-2" in result.output and repr(code) in result.output
+
+
+def test_a_country_code_is_accepted_in_lower_case(cache_dir: Path) -> None:
+    result = invoke("geocode", "Lima", "--country", "us", "--cache-dir", str(cache_dir))
+    assert result.exit_code == 0, result.output
+    assert "Ohio" in result.stdout.splitlines()[0]
