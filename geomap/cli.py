@@ -423,16 +423,16 @@ def map_command(
             out = writer.finish()
     except OSError as err:
         raise GeomapError(f"cannot write the map to {output}: {err.strerror or err}") from err
-    _summary(tally)
-    click.echo(
-        f"wrote {out.map_path} (+ {len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/)",
-        err=True,
-    )
-    _write_exports(writer.results, geojson_path, csv_path)
+    quiet = bool(kw.get("quiet"))  # -q: only errors on stderr, as with parse
+    if not quiet:
+        _summary(tally)
+        pages = f"{len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/"
+        click.echo(f"wrote {out.map_path} (+ {pages})", err=True)
+    _write_exports(writer.results, geojson_path, csv_path, quiet=quiet)
     sys.exit(_exit_code(tally))
 
 
-def _write_exports(results: Any, geojson_path: Path | None, csv_path: Path | None) -> None:
+def _write_exports(results: Any, geojson_path: Path | None, csv_path: Path | None, *, quiet: bool = False) -> None:
     from geomap.render import write_csv, write_geojson
 
     for path, write, what in ((geojson_path, write_geojson, "places"), (csv_path, write_csv, "mentions")):
@@ -443,7 +443,8 @@ def _write_exports(results: Any, geojson_path: Path | None, csv_path: Path | Non
             count = write(results, path)
         except OSError as err:
             raise GeomapError(f"cannot write {path}: {err.strerror or err}") from err
-        click.echo(f"wrote {path} ({count} {what})", err=True)
+        if not quiet:
+            click.echo(f"wrote {path} ({count} {what})", err=True)
 
 
 @cli.command("parse")

@@ -111,3 +111,14 @@ def test_map_export_that_cannot_be_written_is_one_error_line(
         result.stderr.strip().splitlines()[-1].startswith(f"Error: cannot write {blocker / 'mentions.csv'}")
     )
     assert "Traceback" not in result.output
+
+
+def test_quiet_map_prints_nothing_but_errors(cache_dir: Path, tmp_path: Path) -> None:
+    # -q means the same everywhere: only errors on stderr (parse -q prints nothing either)
+    page = tmp_path / "one.txt"
+    page.write_text("Flooding closed roads in Yerevan on Monday.", encoding="utf-8")
+    args = ["map", str(page), "-o", str(tmp_path / "m.html"), "--csv", str(tmp_path / "m.csv"), "--cache-dir"]
+    quiet = invoke(*args, str(cache_dir), "-q")
+    assert quiet.exit_code == 0 and quiet.output == ""
+    loud = invoke(*args, str(cache_dir))
+    assert "articles read" in loud.output and "wrote" in loud.output
