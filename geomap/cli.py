@@ -658,8 +658,13 @@ def cache_info(cache_dir: Path, quiet: bool) -> None:
       lookups   549
       articles  18
     """
-    from geomap.cache import Cache
+    from geomap.cache import CACHE_FILENAME, Cache
 
+    if not (cache_dir / CACHE_FILENAME).is_file():  # looking creates nothing
+        for key, value in {"path": cache_dir / CACHE_FILENAME, "bytes": 0, "lookups": 0, "articles": 0}.items():
+            click.echo(f"{key:<9} {value}")
+        click.echo(f"(no cache in {cache_dir} yet)", err=True)
+        return
     cache = Cache.open(cache_dir)
     try:
         for key, value in cache.info().items():

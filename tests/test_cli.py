@@ -158,3 +158,11 @@ def test_a_country_code_is_accepted_in_lower_case(cache_dir: Path) -> None:
     result = invoke("geocode", "Lima", "--country", "us", "--cache-dir", str(cache_dir))
     assert result.exit_code == 0, result.output
     assert "Ohio" in result.stdout.splitlines()[0]
+
+
+def test_cache_info_creates_nothing(tmp_path: Path) -> None:
+    where = tmp_path / "not-yet"
+    result = invoke("cache", "info", "--cache-dir", str(where))
+    assert result.exit_code == 0, result.output
+    assert "articles  0" in result.stdout and "no cache in" in result.stderr
+    assert not where.exists()
