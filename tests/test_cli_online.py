@@ -25,7 +25,7 @@ VELLMORA = {
     "osm_id": 4242, "lat": "47.1023", "lon": "12.3456", "class": "place", "type": "town", "place_rank": 18,
     "importance": 0.3, "addresstype": "town", "name": "Vellmora",
     "display_name": "Vellmora, Upper Quend, Quendaria",
-    "address": {"town": "Vellmora", "state": "Upper Quend", "country": "Quendaria", "country_code": "xq"},
+    "address": {"town": "Vellmora", "state": "Upper Quend", "country": "Quendaria", "country_code": "is"},
     "extratags": {"population": "23000"}, "boundingbox": ["47.0", "47.2", "12.2", "12.4"],
 }  # fmt: skip
 
@@ -46,7 +46,7 @@ class FakeNominatim:
         if url.path != "/search":
             return 404, {"error": "no such endpoint"}
         wanted = query.get("countrycodes")
-        known = query.get("q", "").lower() == "vellmora" and wanted in (None, "xq")
+        known = query.get("q", "").lower() == "vellmora" and wanted in (None, "is")
         return 200, [VELLMORA] if known else []
 
     def asked(self) -> list[str]:
@@ -134,7 +134,7 @@ def test_unknown_town_is_mapped_via_the_server_and_a_warm_run_asks_nothing(
     [feature] = json.loads(geojson.read_text())["features"]
     assert feature["properties"]["name"] == "Vellmora"
     assert feature["properties"]["source"] == "nominatim"
-    assert feature["properties"]["country_code"] == "XQ"
+    assert feature["properties"]["country_code"] == "IS"
     assert feature["geometry"]["coordinates"] == [12.3456, 47.1023]
     assert "Vellmora" in (tmp_path / "map.html").read_text(encoding="utf-8")
     assert sorted(fake.asked()) == ["Quendaria", "Vellmora"]  # only names the gazetteer lacks
@@ -161,7 +161,7 @@ def test_a_failing_service_is_one_line_and_is_not_cached_as_not_found(
     assert len(fake.queries) == 2  # one try and one retry, then it gives up
     fake.failing = False
     found = mentions(invoke("parse", str(article), "--cache-dir", str(cache_dir), *online(server)))
-    assert found["Vellmora"]["country_code"] == "XQ"  # asked again: the failure was not remembered
+    assert found["Vellmora"]["country_code"] == "IS"  # asked again: the failure was not remembered
 
 
 def test_geocode_asks_the_gazetteer_first(
@@ -179,12 +179,12 @@ def test_geocode_asks_the_gazetteer_first(
 def test_country_filter_goes_to_the_service(
     cache_dir: Path, fake: FakeNominatim, server: tuple[FakeNominatim, str]
 ) -> None:
-    inside = invoke("geocode", "Vellmora", "--country", "XQ", "--cache-dir", str(cache_dir), *online(server))
+    inside = invoke("geocode", "Vellmora", "--country", "IS", "--cache-dir", str(cache_dir), *online(server))
     assert inside.exit_code == 0 and "Vellmora" in inside.stdout
     outside = invoke("geocode", "Vellmora", "--country", "FR", "--cache-dir", str(cache_dir), *online(server))
     assert outside.exit_code == 1
     assert outside.stderr.strip() == "Error: no place called 'Vellmora' in the gazetteer or nominatim"
-    assert [q.get("countrycodes") for q in fake.queries] == ["xq", "fr"]
+    assert [q.get("countrycodes") for q in fake.queries] == ["is", "fr"]
 
 
 @pytest.mark.parametrize(
