@@ -410,10 +410,10 @@ def map_command(
     \b
     Example:
       $ geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv
-      7 articles read, 0 skipped, 94 places, 504 mentions, 10 unresolved
+      7 articles read, 0 skipped, 95 places, 490 mentions, 6 unresolved
       wrote out/map.html (+ 7 article pages in out/articles/)
-      wrote out/places.geojson (94 places)
-      wrote out/mentions.csv (504 mentions)
+      wrote out/places.geojson (95 places)
+      wrote out/mentions.csv (490 mentions)
     """
     from geomap.render import MapWriter
 

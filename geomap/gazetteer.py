@@ -192,10 +192,17 @@ CREATE TABLE country_names(country_code TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE members(pid INTEGER NOT NULL, member_id TEXT NOT NULL);
 CREATE TABLE imports(at TEXT NOT NULL, what TEXT NOT NULL, rows INTEGER NOT NULL, path TEXT NOT NULL);
 """
+# How many distinct names (main and alternate, in any language) the gazetteer knows each place by: a sign of
+# prominence beside population, and the one that admin regions and features without a population have.
+# Counted once when the names are written (and again after an import), not per query.
+_NAME_COUNTS = f"""
+DROP TABLE IF EXISTS name_counts;
+CREATE TABLE name_counts(pid INTEGER PRIMARY KEY, n INTEGER NOT NULL);
+INSERT INTO name_counts SELECT pid, count(DISTINCT key) FROM names WHERE kind IN ({NAME}, {ALT}) GROUP BY pid;
+"""
 _INDEXES = """
 CREATE INDEX places_cell ON places(cell) WHERE cell IS NOT NULL;
 CREATE INDEX places_admin ON places(country_code, admin1_code, feature);
-CREATE INDEX names_pid ON names(pid);
 """
 
 
@@ -569,7 +576,7 @@ def build_database(path: Path, sources: GazetteerSources, progress: Progress | N
             builder.load_all()
             builder.write(conn)
             report("indexing")
-            conn.executescript(_INDEXES)
+            conn.executescript(_INDEXES + _NAME_COUNTS)
             fingerprint = sources.fingerprint()
             meta = {
                 "schema_version": SCHEMA_VERSION,
@@ -826,6 +833,8 @@ def import_geonames(
             kind = _dump_kind(path)
             count = getattr(importer, {"countries": "country_info", "admin1": "admin1_codes"}.get(kind, kind))(path)
             done.append((path.name, count, str(path.resolve())))
+        for statement in filter(str.strip, _NAME_COUNTS.split(";")):  # executescript would commit mid-transaction
+            conn.execute(statement)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         conn.executemany("INSERT INTO imports VALUES (?, ?, ?, ?)", [(stamp, *row) for row in done])
         old = conn.execute("SELECT value FROM meta WHERE key = 'version'").fetchone()[0]
@@ -1132,9 +1141,7 @@ class Gazetteer:
         self.close()
 
 
-# How many distinct names (main and alternate, in any language) the gazetteer knows a place by: a sign of
-# prominence beside population, the one admin regions and features without a population have.
-_NAME_COUNT = f"(SELECT count(DISTINCT m.key) FROM names m WHERE m.pid = p.pid AND m.kind IN ({NAME}, {ALT}))"
+_NAME_COUNT = "(SELECT c.n FROM name_counts c WHERE c.pid = p.pid)"  # see _NAME_COUNTS
 # The population of the country a place lies in (0 for places outside any country).
 _COUNTRY_POPULATION = (
     "(SELECT c.population FROM places c WHERE c.country_code = p.country_code AND c.admin1_code = '' "
@@ -1175,7 +1182,8 @@ def _rank(rows: Sequence[Sequence[Any]], hint: frozenset[str]) -> list[Candidate
         order = (-score, 0 if kind != ALT else 1, -place.population, place.id)
         if place.id not in best or order < best[place.id][0]:
             country_population, towns_population = int(row[15] or 0), int(row[16] or 0)
-            candidate = Candidate(place, matched, KIND_NAMES[kind], int(row[14]), country_population, towns_population)
+            known_names = int(row[14] or 0)
+            candidate = Candidate(place, matched, KIND_NAMES[kind], known_names, country_population, towns_population)
             best[place.id] = (order, candidate)
     return [candidate for _, candidate in sorted(best.values(), key=lambda item: item[0])]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 import pytest
@@ -69,3 +70,32 @@ def test_makefile_runs_what_the_quick_start_promises() -> None:
     makefile = (REPO / "Makefile").read_text(encoding="utf-8")
     assert re.search(r"^map: .*\n\t.*geomap map seeds", makefile, flags=re.MULTILINE)
     assert re.search(r"^test: .*\n\t.*pytest", makefile, flags=re.MULTILINE)
+
+
+MAP_EXAMPLE = "geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv"
+
+
+def _documented_output(text: str, command: str) -> list[str]:
+    """The lines shown after `$ command` in a README block or a --help example, up to the block's end."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.strip() == f"$ {command}")
+    out = []
+    for line in lines[start + 1 :]:
+        if not line.strip() or line.strip().startswith(("$", "```")):
+            break
+        out.append(line.strip())
+    return out
+
+
+def test_the_documented_map_example_prints_what_map_prints(cache_dir: Path, tmp_path: Path) -> None:
+    # the README and `geomap map --help` show the seeds' figures: running the example keeps them true
+    from click.testing import CliRunner
+
+    out = tmp_path / "out"
+    args = MAP_EXAMPLE.replace("out/", f"{out}/").split()[1:] + ["--cache-dir", str(cache_dir)]
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    printed = [line.replace(f"{out}/", "out/") for line in result.stderr.splitlines() if line.strip()]
+    assert _documented_output(README, MAP_EXAMPLE) == printed
+    help_text = cli.commands["map"].help or ""
+    assert _documented_output(help_text, MAP_EXAMPLE) == printed

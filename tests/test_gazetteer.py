@@ -449,6 +449,8 @@ def test_import_adds_places_and_alternate_names(
         assert (zorbo.place.name, zorbo.name_kind, zorbo.place.feature_code) == ("Zorblatt", "alt", "PPLA")
         assert zorbo.place.label == "Zorblatt, Syunik Province, Armenia Republic"
         assert first(gaz, "Zorbstadt").place.id == "gn:99000001"
+        # the names a place is known by are counted again after an import (prominence for resolution)
+        assert zorbo.known_names == 4  # Zorblatt, Zorbo, Zorblattburg, Zorbstadt
         assert first(gaz, "ZBT").name_kind == "abbr"
         assert not gaz.has_name("ZRB") and not gaz.has_name("zorbo-translit")
         assert first(gaz, "Zorb River").place.feature == "river"
