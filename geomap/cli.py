@@ -762,7 +762,7 @@ def gazetteer_build(
     \b
     Example:
       $ geomap gazetteer build --geonames AM.txt --alternate-names alternateNamesV2.txt
-      imported 2 rows; cache/gazetteer.sqlite: 243,767 places, 877,529 names, 72.4 MB
+      imported 2 rows; cache/gazetteer.sqlite: 250,697 places, 885,526 names, 76.3 MB
       $ geomap geocode Zorbstadt
       1. Zorblatt, Syunik, Armenia  (39.51000, 46.34000)  city, pop. 12345  gn:99000001
     """
