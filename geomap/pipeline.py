@@ -47,10 +47,10 @@ PIPELINE_VERSION = "1"
 
 def _code_version() -> str:
     """A hash of the modules whose logic decides an article's results: editing them invalidates the cache."""
-    from geomap import geo, names, recognize, resolve, runner
+    from geomap import cues, geo, names, recognize, resolve, runner
 
     digest = hashlib.sha256()
-    for module in (recognize, resolve, geo, names, runner):
+    for module in (recognize, resolve, cues, geo, names, runner):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:12]
 

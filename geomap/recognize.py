@@ -23,9 +23,10 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any, Protocol, TypeVar
 
+from geomap.cues import LOCAL_AFTER, LOCAL_INSTITUTION, LOCAL_INSTITUTION_STRICT
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Mention
-from geomap.names import LOCAL_AFTER, LOCAL_INSTITUTION, LOCAL_INSTITUTION_STRICT, STATE_ABBREVIATIONS, UNITS_AFTER_LIST
+from geomap.names import STATE_ABBREVIATIONS, UNITS_AFTER_LIST
 from geomap.resolve import FEATURE_PRIOR, place_prior
 
 log = logging.getLogger(__name__)

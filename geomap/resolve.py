@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from geomap.cues import LOCAL_AFTER, LOCAL_INSTITUTION
 from geomap.geo import NearestIndex, great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
-from geomap.names import LOCAL_AFTER, LOCAL_INSTITUTION, UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
+from geomap.names import UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
 from geomap.overrides import Overrides, Rule, load_overrides
 from geomap.weights import Model
 
