@@ -99,3 +99,36 @@ def test_the_documented_map_example_prints_what_map_prints(cache_dir: Path, tmp_
     assert _documented_output(README, MAP_EXAMPLE) == printed
     help_text = cli.commands["map"].help or ""
     assert _documented_output(help_text, MAP_EXAMPLE) == printed
+
+
+def test_the_documented_library_example_prints_what_it_shows(
+    cache_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # the README's first Python example, run as written (its "cache" and "seeds/" are here), prints its block
+    section = README[README.index("### Library use from Python") :]
+    code = section[section.index("```python\n") + len("```python\n") :]
+    code = code[: code.index("```")]
+    shown = section[section.index("```console\n") + len("```console\n") :]
+    shown = shown[: shown.index("```")]
+    monkeypatch.chdir(cache_dir.parent)  # cache_dir is a folder called "cache"
+    (cache_dir.parent / "seeds").symlink_to(REPO / "seeds")
+    exec(compile(code, "README.md", "exec"), {"__name__": "readme_example"})  # noqa: S102 - the README's own code
+    assert capsys.readouterr().out == shown
+
+
+def test_the_public_api_is_importable_from_the_package_without_loading_spacy() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, geomap\n"
+        "assert 'spacy' not in sys.modules and 'folium' not in sys.modules\n"
+        "from geomap import Pipeline, Settings, write_map, Gazetteer, OfflineGeocoder, Article, Place\n"
+        "import geomap.pipeline, geomap.render\n"
+        "assert Pipeline is geomap.pipeline.Pipeline and write_map is geomap.render.write_map\n"
+        "assert set(geomap.__all__) == set(geomap._PUBLIC)\n"
+        "print('ok')\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert run.returncode == 0 and run.stdout == "ok\n", run.stderr
+    assert (REPO / "geomap" / "py.typed").is_file()
