@@ -761,28 +761,30 @@ _LIST_GAP = 12  # at most this many characters between two names of a list
 
 def _listed_with_places(unsure: list[_Candidate], kept: list[tuple[_Candidate, str]], text: str) -> list[_Candidate]:
     """The prominent names listed next to a place ("from Paris to Lyon and Marseille", "Lyon" tagged PERSON):
-    a list of places is a list of one kind, whatever the model made of one item. Spreads along the list."""
-    places = {(c.start, c.end) for c, kind in kept if kind == "toponym"}
-    found: list[_Candidate] = []
-    pending = sorted(unsure, key=lambda c: c.start)
-    grew = True
-    while grew and pending:
-        grew = False
-        for cand in list(pending):
-            if any(_linked(text, a, b) for a, b in _around(cand, places)):
+    a list of places is a list of one kind, whatever the model made of one item. A list runs along the text,
+    so one pass rightwards and one leftwards carry a place's kind along it; each look is a few offsets, so
+    the cost stays linear in the candidates."""
+    places = [(c.start, c.end) for c, kind in kept if kind == "toponym"]
+    ends, starts = {end for _, end in places}, {start for start, _ in places}
+    ordered = sorted(unsure, key=lambda c: c.start)
+    found: dict[int, _Candidate] = {}
+    for order in (ordered, ordered[::-1]):
+        for cand in order:
+            if id(cand) not in found and _joined(text, cand, ends, starts):
                 log.debug("a place after all: %r at %d is listed with places", cand.text, cand.start)
-                found.append(cand)
-                places.add((cand.start, cand.end))
-                pending.remove(cand)
-                grew = True
-    return found
+                found[id(cand)] = cand
+                ends.add(cand.end)
+                starts.add(cand.start)
+    return list(found.values())
 
 
-def _around(cand: _Candidate, places: set[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The gaps between `cand` and the places just before and after it (as (from, to) offsets)."""
-    return [(end, cand.start) for start, end in places if 0 <= cand.start - end <= _LIST_GAP] + [
-        (cand.end, start) for start, end in places if 0 <= start - cand.end <= _LIST_GAP
-    ]
+def _joined(text: str, cand: _Candidate, ends: set[int], starts: set[int]) -> bool:
+    """Whether a place ends just before `cand`, or starts just after it, with a list's joint between."""
+    before = range(max(0, cand.start - _LIST_GAP), cand.start + 1)
+    after = range(cand.end, cand.end + _LIST_GAP + 1)
+    return any(end in ends and _linked(text, end, cand.start) for end in before) or any(
+        start in starts and _linked(text, cand.end, start) for start in after
+    )
 
 
 def _linked(text: str, start: int, end: int) -> bool:
