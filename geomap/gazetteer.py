@@ -192,13 +192,21 @@ CREATE TABLE country_names(country_code TEXT PRIMARY KEY, name TEXT NOT NULL);
 CREATE TABLE members(pid INTEGER NOT NULL, member_id TEXT NOT NULL);
 CREATE TABLE imports(at TEXT NOT NULL, what TEXT NOT NULL, rows INTEGER NOT NULL, path TEXT NOT NULL);
 """
-# How many distinct names (main and alternate, in any language) the gazetteer knows each place by: a sign of
-# prominence beside population, and the one that admin regions and features without a population have.
-# Counted once when the names are written (and again after an import), not per query.
-_NAME_COUNTS = f"""
+# Figures derived from the places and names, counted once when the gazetteer is written (and again after an
+# import), not per query: how many distinct names (main and alternate, in any language) each place is known
+# by, a sign of prominence beside population and the one regions and features without a population have;
+# and the summed population of the towns in each first-level region, that region's size.
+_DERIVED = f"""
 DROP TABLE IF EXISTS name_counts;
 CREATE TABLE name_counts(pid INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 INSERT INTO name_counts SELECT pid, count(DISTINCT key) FROM names WHERE kind IN ({NAME}, {ALT}) GROUP BY pid;
+DROP TABLE IF EXISTS town_totals;
+CREATE TABLE town_totals(
+    country_code TEXT NOT NULL, admin1_code TEXT NOT NULL, population INTEGER NOT NULL,
+    PRIMARY KEY (country_code, admin1_code)
+) WITHOUT ROWID;
+INSERT INTO town_totals SELECT country_code, admin1_code, sum(population) FROM places
+    WHERE feature IN ('city', 'capital') GROUP BY country_code, admin1_code;
 """
 _INDEXES = """
 CREATE INDEX places_cell ON places(cell) WHERE cell IS NOT NULL;
@@ -576,7 +584,7 @@ def build_database(path: Path, sources: GazetteerSources, progress: Progress | N
             builder.load_all()
             builder.write(conn)
             report("indexing")
-            conn.executescript(_INDEXES + _NAME_COUNTS)
+            conn.executescript(_INDEXES + _DERIVED)
             fingerprint = sources.fingerprint()
             meta = {
                 "schema_version": SCHEMA_VERSION,
@@ -833,7 +841,7 @@ def import_geonames(
             kind = _dump_kind(path)
             count = getattr(importer, {"countries": "country_info", "admin1": "admin1_codes"}.get(kind, kind))(path)
             done.append((path.name, count, str(path.resolve())))
-        for statement in filter(str.strip, _NAME_COUNTS.split(";")):  # executescript would commit mid-transaction
+        for statement in filter(str.strip, _DERIVED.split(";")):  # executescript would commit mid-transaction
             conn.execute(statement)
         stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         conn.executemany("INSERT INTO imports VALUES (?, ?, ?, ?)", [(stamp, *row) for row in done])
@@ -1141,16 +1149,16 @@ class Gazetteer:
         self.close()
 
 
-_NAME_COUNT = "(SELECT c.n FROM name_counts c WHERE c.pid = p.pid)"  # see _NAME_COUNTS
 # The population of the country a place lies in (0 for places outside any country).
 _COUNTRY_POPULATION = (
     "(SELECT c.population FROM places c WHERE c.country_code = p.country_code AND c.admin1_code = '' "
     "AND c.feature = 'country' AND p.country_code != '' LIMIT 1)"
 )
-# A first-level region's own population is unknown here: the towns in it tell how populous it is.
+_NAME_COUNT = "(SELECT c.n FROM name_counts c WHERE c.pid = p.pid)"  # see _DERIVED
+# A first-level region's own population is unknown here: the towns in it tell how populous it is (_DERIVED).
 _TOWNS_POPULATION = (
-    "(CASE WHEN p.feature = 'admin1' THEN (SELECT sum(c.population) FROM places c WHERE c.country_code = "
-    "p.country_code AND c.admin1_code = p.admin1_code AND c.feature IN ('city', 'capital')) ELSE 0 END)"
+    "(CASE WHEN p.feature = 'admin1' THEN (SELECT t.population FROM town_totals t "
+    "WHERE t.country_code = p.country_code AND t.admin1_code = p.admin1_code) ELSE 0 END)"
 )
 _P_COLUMNS = ", ".join("p." + column.strip() for column in _PLACE_COLUMNS.split(","))
 
