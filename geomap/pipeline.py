@@ -261,7 +261,7 @@ class Pipeline:
         while chunk := list(itertools.islice(pending, BATCH_ARTICLES)):
             recognised = worker.recognizer.recognize([article for article, _ in chunk])
             for (article, spans), (_, found) in zip(chunk, recognised, strict=True):
-                mentions = _with_given_spans(article, found, spans, lookup)
+                mentions = with_given_spans(article, found, spans, lookup)
                 result = resolve_article(article, mentions, lookup, self.resolve_options)
                 wanted = set(spans)
                 kept = tuple(r for r in result.resolutions if (r.mention.start, r.mention.end) in wanted)
@@ -363,10 +363,11 @@ class _Groups:
         return _Group(articles, cached, todo)
 
 
-def _with_given_spans(
+def with_given_spans(
     article: Article, found: Sequence[Mention], spans: Sequence[tuple[int, int]], lookup: Lookup
 ) -> list[Mention]:
-    """The given spans as mentions, and the recognised mentions that overlap none of them."""
+    """The given spans as mentions, and the recognised mentions that overlap none of them: how `resolve_spans`
+    and `scripts/train_resolver.py` read a gold article."""
     given = []
     for start, end in spans:
         name = article.text[start:end]

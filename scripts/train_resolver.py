@@ -35,7 +35,7 @@ from geomap import evaluate, recognize
 from geomap.geo import great_circle_km
 from geomap.models import Article, Mention
 from geomap.names import normalize
-from geomap.pipeline import Pipeline, Settings, _with_given_spans
+from geomap.pipeline import Pipeline, Settings, with_given_spans
 from geomap.resolve import ResolveOptions, candidate_features
 from geomap.weights import FEATURES, Model
 
@@ -102,7 +102,7 @@ def _choice_sets(pipeline: Pipeline, corpus: str, items: Recognised, model: Mode
     missed = 0
     for article, found, gold in items:
         spans = [(int(t["start"]), int(t["end"])) for t in gold]
-        mentions = _with_given_spans(article, found, spans, lookup)
+        mentions = with_given_spans(article, found, spans, lookup)
         features = candidate_features(article, mentions, lookup, options)
         seen: set[str] = set()
         for toponym in gold:
