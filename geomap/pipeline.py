@@ -192,10 +192,10 @@ class Pipeline:
         try:
             for outcomes in executor.map(g.todo for g in itertools.chain(ahead, formed)):
                 group = groups.submitted.popleft()
+                self._store(group, outcomes)  # first: what a consumer is given is cached, whenever it stops
                 for result in group.merge(outcomes):
                     done += 1
                     yield result
-                self._store(group, outcomes)
                 while side:
                     yield side.popleft()
                 self._report(done, groups.read if groups.finished else None)
