@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-stamp
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
 	touch $(STAMP)
 
 map: $(STAMP)
@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/incremental_bench.py
 	$(BIN)/python benchmarks/gazetteer_bench.py
 	$(BIN)/python benchmarks/map_bench.py
+	$(BIN)/python benchmarks/dask_bench.py
 
 clean:
 	rm -rf $(VENV) out cache/*.sqlite*

@@ -88,6 +88,43 @@ weights_option = click.option(
 )
 
 
+def _dask_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A Dask scheduler address, checked (and Dask's presence with it) before any work."""
+    if value is None:
+        return None
+    try:
+        import distributed  # noqa: F401 - the optional extra
+    except ImportError as err:
+        raise click.BadParameter(f"needs Dask, which is not installed: pip install 'geomap[dask]' ({err})") from err
+    from geomap.cluster import check_address
+    from geomap.errors import UsageError
+
+    try:
+        return check_address(value)
+    except UsageError as err:
+        raise click.BadParameter(str(err)) from err
+
+
+def dask_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--dask / --dask-gazetteer: compute the articles on a Dask cluster (the optional extra geomap[dask])."""
+    func = click.option(
+        "--dask-gazetteer",
+        type=click.Path(file_okay=False, path_type=Path),
+        default=None,
+        metavar="DIR",
+        help="The cache folder whose gazetteer the Dask workers open, as the workers see it (default: "
+        "--cache-dir's absolute path; built there from the package data if missing).",
+    )(func)
+    return click.option(
+        "--dask",
+        default=None,
+        metavar="ADDRESS",
+        callback=_dask_address,
+        help="Compute the articles on a Dask cluster: tcp://HOST:PORT of a running scheduler, or 'local' to "
+        "start one of --jobs worker processes here (pip install 'geomap[dask]').",
+    )(func)
+
+
 def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options that shape recognition, resolution and reading."""
     options = [
@@ -139,7 +176,7 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return func
+    return dask_options(func)
 
 
 def geocoder_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -243,6 +280,8 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         geocoder=kw.get("geocoder"),
         geocoder_options=kw.get("geocoder_option", ()),
         jobs=_jobs(kw.get("jobs")),
+        dask=kw.get("dask"),
+        dask_gazetteer=kw.get("dask_gazetteer"),
     )
 
 
@@ -566,6 +605,7 @@ def geocode_command(
     help="Resolve the gold toponym spans themselves, without recognition: scores the resolver alone.",
 )
 @weights_option
+@dask_options
 @common_options
 def eval_command(
     gold: tuple[Path, ...],

@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 PIPELINE_VERSION = "1"
 
 
-def _code_version() -> str:
+def code_version() -> str:
     """A hash of the modules whose logic decides an article's results: editing them invalidates the cache."""
     from geomap import cues, geo, names, recognize, resolve, runner
 
@@ -73,6 +73,11 @@ class Settings:
     overrides: Path | None = None  # CSV/YAML of "name [in context] -> place id" rules (geomap.overrides)
     weights: Path | None = None  # resolver weights (scripts/train_resolver.py); None: the shipped ones
     jobs: int = 1  # worker processes computing articles (1: this process; see runner.default_jobs)
+    # A Dask scheduler computing the articles instead ("tcp://HOST:PORT", or "local" for a LocalCluster of
+    # `jobs` worker processes; geomap.cluster), and the cache folder whose gazetteer its workers open (None:
+    # `cache_dir`, made absolute: right on this machine or on a shared file system).
+    dask: str | None = None
+    dask_gazetteer: Path | None = None
 
 
 class Pipeline:
@@ -207,13 +212,26 @@ class Pipeline:
 
     def _executor(self, *, several: bool) -> Executor:
         jobs = self.settings.jobs
-        if jobs > 1 and self.settings.geocoder:
-            log.info("online geocoders are rate-limited per service: computing in this process only")
-            jobs = 1
+        if self.settings.geocoder and (jobs > 1 or self.settings.dask):
+            # --dask is asked for explicitly, --jobs has a default: only the first deserves a warning
+            log.log(logging.WARNING if self.settings.dask else logging.INFO,
+                    "online geocoders are rate-limited per service: computing in this process only")
+            return self._local
+        if self.settings.dask:
+            return self._on_dask(self.settings.dask)
         if jobs > 1 and several:
             self.gazetteer  # noqa: B018 - built here, before the workers open it
             return InProcesses(self._worker_config(), jobs)
         return self._local
+
+    def _on_dask(self, address: str) -> Executor:
+        from geomap.cluster import Expected, OnDask
+
+        s = self.settings
+        where = (s.dask_gazetteer or s.cache_dir).resolve()
+        config = replace(self._worker_config(), cache_dir=where, overrides=None, weights=None)  # options travel
+        expected = Expected.of(self.gazetteer, s.model)
+        return OnDask(address, config, self.resolve_options, expected, local_workers=s.jobs)
 
     def _store(self, group: _Group, outcomes: list[Outcome]) -> None:
         computed = [
@@ -240,7 +258,7 @@ class Pipeline:
         """Everything a cached article result depends on besides the text (fixed for this pipeline)."""
         parts = [
             PIPELINE_VERSION,
-            _code_version(),
+            code_version(),
             self.settings.model,
             model_version(self.settings.model),
             self.gazetteer.version,

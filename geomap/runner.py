@@ -1,4 +1,5 @@
-"""Computing articles: one batch at a time, in this process or in worker processes (`--jobs N`).
+"""Computing articles: one batch at a time, in this process, in worker processes (`--jobs N`) or on a Dask
+cluster (`--dask`, geomap.cluster).
 
 A `Worker` holds what one process needs to recognise and resolve articles (the spaCy model, the gazetteer, the
 resolution options), built once per process from plain `WorkerConfig` data. An executor runs batches through
@@ -21,11 +22,14 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from geomap.errors import GeomapError
 from geomap.gazetteer import Gazetteer
 from geomap.models import Article, ArticleResult, Resolution, Skipped
+
+if TYPE_CHECKING:
+    from geomap.resolve import ResolveOptions
 
 log = logging.getLogger(__name__)
 
@@ -52,14 +56,20 @@ Outcome = tuple[Resolution, ...] | Skipped  # one article's resolutions, or why 
 class Worker:
     """Recognises and resolves articles; the model and the gazetteer are loaded once, on first use."""
 
-    def __init__(self, config: WorkerConfig, *, gazetteer: Gazetteer | None = None) -> None:
+    def __init__(
+        self, config: WorkerConfig, *, gazetteer: Gazetteer | None = None, options: ResolveOptions | None = None
+    ) -> None:
+        """`options`: resolution options built elsewhere (a Dask worker gets the client's, so that the overrides
+        and weights files need not exist where it runs); by default they are built from `config`."""
         from geomap.recognize import Recognizer
         from geomap.resolve import resolve_options
 
         self.config = config
         self._own_gazetteer = gazetteer is None
         self.gazetteer = gazetteer if gazetteer is not None else Gazetteer.open(config.cache_dir)
-        self.options = resolve_options(config.countries, config.overrides, config.weights, self.gazetteer.place)
+        if options is None:
+            options = resolve_options(config.countries, config.overrides, config.weights, self.gazetteer.place)
+        self.options = options
         # Demonyms are always recognised: "the Indonesian island of Java" names Indonesia for resolution;
         # they are reported only when the settings ask for them.
         self.recognizer = Recognizer(self.gazetteer, model=config.model, demonyms=True)
