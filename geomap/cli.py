@@ -647,6 +647,8 @@ def eval_command(
         date_field="date",
         quiet=quiet,
     )
+    if given_spans and kw.get("dask"):
+        log.warning("--given-spans resolves the gold spans in this process: --dask is not used")
     scores: dict[str, Any] = {}
     errors: list[dict[str, Any]] = []
     for path in gold:

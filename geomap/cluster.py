@@ -110,6 +110,18 @@ def _log_like_the_client(level: int) -> None:
         geomap_log.propagate = False  # not also through a handler Dask may have put on the root
 
 
+def _one_line(err: BaseException) -> str:
+    return " ".join(str(err).split())
+
+
+def _quiet_dask() -> None:
+    """Dask's client logs (reconnection tracebacks, say) only with -vv: the run's errors are said once, as ours.
+    Dask sets levels on several of its loggers, so each is set, not only the parent."""
+    for name in ["distributed", *logging.Logger.manager.loggerDict]:
+        if name == "distributed" or name.startswith("distributed."):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _mismatch(worker: Worker, expected: Expected) -> str:
     found = Expected.of(worker.gazetteer, worker.config.model)
     for what, mine, theirs in zip(
@@ -175,14 +187,16 @@ class OnDask:
             return item.result()  # type: ignore[no-any-return]
         except KilledWorker as err:
             raise GeomapError(
-                f"a batch of articles killed several Dask workers in turn ({err}); is memory short?"
+                f"a batch of articles killed several Dask workers in turn ({_one_line(err)}); is memory short?"
             ) from err
         except FutureCancelledError as err:
-            raise GeomapError(f"the Dask cluster at {self.address} dropped a batch ({err})") from err
+            raise GeomapError(f"the Dask cluster at {self.address} gave up a batch: {_one_line(err)}") from err
 
     def _connect(self) -> Client:
         if self._client is not None:
             return self._client
+        if log.getEffectiveLevel() > logging.DEBUG:
+            _quiet_dask()
         try:
             if self.address == LOCAL:
                 self._cluster = LocalCluster(
@@ -201,7 +215,7 @@ class OnDask:
                 self._client.wait_for_workers(1, timeout=WORKERS_TIMEOUT)
         except (OSError, TimeoutError) as err:
             self.close()
-            raise GeomapError(f"cannot reach the Dask scheduler at {self.address}: {err}") from err
+            raise GeomapError(f"cannot reach the Dask scheduler at {self.address}: {_one_line(err)}") from err
         log.info("computing on the Dask cluster at %s", self._client.scheduler.address)
         try:
             self._client.register_plugin(self._plugin, name=self._name)
@@ -209,7 +223,7 @@ class OnDask:
             self.close()
             raise GeomapError(
                 f"the Dask workers at {self.address} cannot set up geomap (is the same geomap installed there?): "
-                f"{type(err).__name__}: {err}"
+                f"{type(err).__name__}: {_one_line(err)}"
             ) from err
         threads = sum(self._client.nthreads().values())
         self._in_flight = IN_FLIGHT_PER_THREAD * max(1, threads)

@@ -303,6 +303,23 @@ def test_workers_with_another_gazetteer_refuse_to_compute(
     assert "Zorblatt" not in good.stdout and len(good.stdout.splitlines()) == ARTICLES
 
 
+def test_a_scheduler_that_dies_mid_run_is_one_error_line(corpus: Path, cache_dir: Path, cluster: _Cluster) -> None:
+    proc = subprocess.Popen(
+        _geomap("parse", corpus, "--cache-dir", cache_dir, "--dask", cluster.address),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT="3s"),
+        bufsize=0,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline()
+    cluster.scheduler.kill()
+    _, errors = proc.communicate(timeout=120)
+    assert proc.returncode == 1
+    lines = errors.decode().strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"Error: the Dask cluster at {cluster.address} gave up a batch: ")
+
+
 # ------------------------------------------------------------------ errors
 
 
