@@ -443,7 +443,7 @@ def map_command(
 ) -> None:
     """Build an interactive map of the places PATHS mention.
 
-    PATHS are files or folders of articles (.txt, .md, .html, .json, .jsonl, .csv; - for stdin).
+    PATHS are files or folders of articles (.txt, .md, .html, .pdf, .json, .jsonl, .csv; - for stdin).
     With no PATHS, the sample articles in seeds/ are mapped.
 
     \b

@@ -49,7 +49,32 @@ KIND_BY_SUFFIX = {
     ".jsonl": "jsonl",
     ".ndjson": "jsonl",
     ".csv": "csv",
+    ".pdf": "pdf",
 }
+
+# What a file that is not text is, by its first bytes, so that "skipped" says what the user has in hand.
+_ZIP_MEMBERS = (
+    (b"word/", "Word document"),
+    (b"xl/", "Excel workbook"),
+    (b"ppt/", "PowerPoint presentation"),
+    (b"opendocument.text", "OpenDocument text"),
+    (b"opendocument.spreadsheet", "OpenDocument spreadsheet"),
+    (b"application/epub", "EPUB e-book"),
+)
+_MAGIC = (
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "Word, Excel or PowerPoint document (old Office format)"),
+    (b"{\\rtf", "RTF document"),
+    (b"\x89PNG\r\n\x1a\n", "image (PNG)"),
+    (b"\xff\xd8\xff", "image (JPEG)"),
+    (b"GIF8", "image (GIF)"),
+    (b"II*\x00", "image (TIFF)"),
+    (b"MM\x00*", "image (TIFF)"),
+    (b"\x1f\x8b", "gzip archive"),
+    (b"7z\xbc\xaf\x27\x1c", "7-Zip archive"),
+    (b"Rar!", "RAR archive"),
+    (b"\x7fELF", "program"),
+    (b"SQLite format 3\x00", "SQLite database"),
+)
 
 
 def kind_for_suffix(suffix: str) -> str:
@@ -59,9 +84,14 @@ def kind_for_suffix(suffix: str) -> str:
 
 def read_document(data: bytes, *, kind: str, source: str, base_id: str, fields: RecordFields) -> Iterator[Item]:
     """Parse one input's bytes. `base_id` is a single document's id and the prefix of record ids."""
+    from geomap.pdf import is_pdf, read_pdf
+
+    if kind == "pdf" or is_pdf(data):
+        yield read_pdf(data, source=source, article_id=base_id)
+        return
     text = decode_bytes(data)
     if text is None:
-        yield Skipped(source, "binary file")
+        yield Skipped(source, binary_kind(data))
         return
     if not text.strip():
         yield Skipped(source, "empty file")
@@ -77,6 +107,23 @@ def read_document(data: bytes, *, kind: str, source: str, base_id: str, fields: 
         return
     parser = {"markdown": parse_markdown, "html": parse_html}[kind]
     yield parser(text, source=source, article_id=base_id)
+
+
+def binary_kind(data: bytes) -> str:
+    """Why a file that is not text was skipped, in the user's words: "Word document, not a format geomap reads"."""
+    what = "binary file"
+    if data.startswith(b"PK\x03\x04"):
+        head = data[:4096]
+        what = next((name for member, name in _ZIP_MEMBERS if member in head), "ZIP archive")
+    elif data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        what = "image (WebP)"
+    elif data[4:8] == b"ftyp":
+        what = "video or audio (MP4)"
+    else:
+        what = next((name for magic, name in _MAGIC if data.startswith(magic)), what)
+    if what == "binary file":
+        return what
+    return f"{what}, not a format geomap reads (text, Markdown, HTML, PDF, JSON, CSV)"
 
 
 def sniff_kind(text: str) -> str:
@@ -694,7 +741,7 @@ def read_jsonl_stream(
         return
     cut = head.rfind(b"\n")
     if decode_bytes(head[: cut if cut > 0 else len(head)]) is None:
-        yield Skipped(source, "binary file")
+        yield Skipped(source, binary_kind(head))
         return
     found = False
     for number, raw in enumerate(_bounded_lines(handle, max_line_bytes), start=1):
@@ -736,7 +783,8 @@ def read_csv(text: str, *, source: str, base_id: str, fields: RecordFields) -> I
     finally:
         csv.field_size_limit(limit)
     if rows and fields.text not in rows[0][1]:
-        yield Skipped(source, f"no {fields.text!r} column")
+        found = ", ".join(repr(name) for name in list(rows[0][1])[:20])
+        yield Skipped(source, f"no {fields.text!r} column (its columns: {found}; choose one with --text-field)")
         return
     for line, row in rows:
         yield record_article(row, source=f"{source}:{line}", fallback_id=f"{base_id}:{line}", fields=fields)

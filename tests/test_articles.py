@@ -413,7 +413,7 @@ def test_csv_records(tmp_path: Path) -> None:
 def test_csv_without_the_text_column(tmp_path: Path) -> None:
     f = tmp_path / "t.csv"
     f.write_text("id,body\n1,Rain in Baku.\n")
-    assert skipped_reason(f) == "no 'text' column"
+    assert skipped_reason(f) == "no 'text' column (its columns: 'id', 'body'; choose one with --text-field)"
     assert article(f, text_field="body").text == "Rain in Baku."
 
 
@@ -429,7 +429,7 @@ def test_unknown_extension_is_sniffed(tmp_path: Path) -> None:
     assert [i.id for i in read(records)] == ["q", "r"]  # type: ignore[union-attr]
     binary = tmp_path / "photo.jpg"
     binary.write_bytes(b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01" + bytes(range(256)) * 4)
-    assert skipped_reason(binary) == "binary file"
+    assert skipped_reason(binary) == "image (JPEG), not a format geomap reads (text, Markdown, HTML, PDF, JSON, CSV)"
 
 
 @pytest.mark.parametrize(
@@ -453,10 +453,33 @@ def test_encodings_are_detected(tmp_path: Path, encoding: str, bom: bytes) -> No
     assert "\ufeff" not in a.text
 
 
+@pytest.mark.parametrize(
+    ("head", "what"),
+    [
+        (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml word/document.xml", "Word document"),
+        (b"PK\x03\x04\x14\x00\x06\x00[Content_Types].xml xl/workbook.xml", "Excel workbook"),
+        (b"PK\x03\x04\x14\x00\x00\x00mimetypeapplication/epub+zip", "EPUB e-book"),
+        (b"PK\x03\x04\x14\x00\x00\x00data.bin", "ZIP archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "Word, Excel or PowerPoint document (old Office format)"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "image (PNG)"),
+        (b"RIFF\x00\x10\x00\x00WEBPVP8 ", "image (WebP)"),
+        (b"\x00\x00\x00\x18ftypmp42\x00\x00", "video or audio (MP4)"),
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00", "gzip archive"),
+    ],
+)
+def test_a_file_that_is_not_text_is_named_for_what_it_is(tmp_path: Path, head: bytes, what: str) -> None:
+    odd = tmp_path / "report.dat"
+    odd.write_bytes(head + bytes(range(256)) * 8)
+    assert skipped_reason(odd) == f"{what}, not a format geomap reads (text, Markdown, HTML, PDF, JSON, CSV)"
+
+
 def test_binary_empty_and_oversized(tmp_path: Path) -> None:
     binary = tmp_path / "b.txt"
     binary.write_bytes(b"GIF89a\x00\x01\x02\x03 some text \x00\x00\x07")
-    assert skipped_reason(binary) == "binary file"
+    assert skipped_reason(binary).startswith("image (GIF), not a format geomap reads")
+    unknown = tmp_path / "u.txt"
+    unknown.write_bytes(b"\x00\x01\x02\x03 some text \x00\x00\x07")
+    assert skipped_reason(unknown) == "binary file"
     empty = tmp_path / "e.txt"
     empty.write_bytes(b"")
     assert skipped_reason(empty) == "empty file"
@@ -640,7 +663,7 @@ def test_json_lines_in_other_encodings(tmp_path: Path, encoding: str) -> None:
 def test_a_binary_or_empty_json_lines_file_is_skipped(tmp_path: Path) -> None:
     binary = tmp_path / "b.jsonl"
     binary.write_bytes(b"GIF89a\x00\x01\x02\x03 some text \x00\x00\x07")
-    assert skipped_reason(binary) == "binary file"
+    assert skipped_reason(binary).startswith("image (GIF), not a format geomap reads")
     empty = tmp_path / "e.jsonl"
     empty.write_text("\n \n")
     assert skipped_reason(empty) == "empty file"

@@ -187,7 +187,7 @@ def mixed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 BAD = {  # file name (":line" for a record) -> the reason stderr must give
-    "photo.jpg": "binary file",
+    "photo.jpg": "image (JPEG), not a format geomap reads",
     "empty.txt": "empty file",
     "wire.jsonl:2": "invalid JSON",
     "consent-wall.html": "no article text",
