@@ -5,12 +5,13 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: map test lint bench eval clean
+.PHONY: map test lint bench eval clean constraints
 
-$(STAMP): pyproject.toml
+# The versions the test suite passed with are pinned in constraints.txt; `make constraints` moves them on.
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test,dask]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test,dask]'
 	touch $(STAMP)
 
 map: $(STAMP)
@@ -34,6 +35,17 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/gazetteer_bench.py
 	$(BIN)/python benchmarks/map_bench.py
 	$(BIN)/python benchmarks/dask_bench.py
+
+# The newest versions pyproject.toml allows, resolved in a scratch virtualenv and pinned. Then run
+# `make test` (the stamp depends on constraints.txt, so the virtualenv is brought in line) and commit both.
+constraints:
+	rm -rf .venv-constraints
+	$(PYTHON) -m venv .venv-constraints
+	.venv-constraints/bin/python -m pip install --quiet --upgrade pip
+	.venv-constraints/bin/python -m pip install --quiet '.[test,dask]'
+	{ echo "# The versions 'make test' passed with. Regenerate with 'make constraints' (see README)."; \
+	  .venv-constraints/bin/python -m pip freeze --exclude-editable | grep -v '^geomap'; } > constraints.txt
+	rm -rf .venv-constraints
 
 clean:
 	rm -rf $(VENV) out cache/*.sqlite*

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import signal
 import socket
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,12 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
+
+
+def interruptible() -> None:
+    """For `preexec_fn`: Ctrl-C (SIGINT) reaches a child as it would from an interactive shell, even when the test
+    suite itself runs in the background of a non-interactive shell, which makes its children ignore SIGINT."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 class NetworkBlocked(RuntimeError):

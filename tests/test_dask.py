@@ -22,7 +22,7 @@ import pytest
 from geomap.models import Article, ArticleResult, Skipped
 from geomap.pipeline import Pipeline, Settings
 from geomap.runner import BATCH_ARTICLES
-from tests.conftest import REPO, SEEDS
+from tests.conftest import REPO, SEEDS, interruptible
 
 ARTICLES = 6 * BATCH_ARTICLES  # six batches: enough to have batches in flight on both workers
 
@@ -173,6 +173,7 @@ def test_ctrl_c_cancels_the_cluster_and_keeps_what_was_finished(corpus: Path, ca
         stderr=subprocess.PIPE,
         env=_env(),
         bufsize=0,
+        preexec_fn=interruptible,  # noqa: PLW1509 - signal dispositions only, before exec
     )
     assert proc.stdout is not None
     assert proc.stdout.readline()  # the first batch is back, the others are being computed

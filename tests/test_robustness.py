@@ -33,7 +33,7 @@ from geomap.gazetteer import Gazetteer
 from geomap.models import Article
 from geomap.pipeline import Pipeline, Settings
 from geomap.render import aggregate, reader_filename
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, interruptible
 
 SUMMARY = re.compile(r"^(\d+) articles read, (\d+) skipped, (\d+) places, (\d+) mentions, (\d+) unresolved")
 
@@ -464,7 +464,12 @@ class _Terminal:
     def __init__(self, *args: str | Path) -> None:
         self.master, slave = pty.openpty()
         self.proc = subprocess.Popen(
-            _geomap(*args), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=slave, env=_env()
+            _geomap(*args),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=slave,
+            env=_env(),
+            preexec_fn=interruptible,  # noqa: PLW1509 - signal dispositions only, before exec
         )
         os.close(slave)
         self.received = bytearray()
