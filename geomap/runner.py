@@ -175,9 +175,15 @@ class InProcesses:
 
     def _stop(self) -> None:
         processes = list(getattr(self._pool, "_processes", {}).values())
+        manager = getattr(self._pool, "_executor_manager_thread", None)
         self._pool.shutdown(wait=False, cancel_futures=True)
         for process in processes:
             process.terminate()
+        # Let the pool's manager thread see its workers gone and close its wake-up pipe now: left to finish
+        # while the interpreter exits, it races concurrent.futures' exit hook, which then writes to the closed
+        # pipe ("OSError: Bad file descriptor" after Ctrl-C, on a busy machine).
+        if manager is not None:
+            manager.join(timeout=10)
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)

@@ -251,7 +251,7 @@ def test_strict_turns_a_skip_into_an_error(mixed: Path, mixed_map: MixedRun, tmp
     result = _invoke("map", mixed, "-o", out, "--cache-dir", cache, "--max-bytes", "200000", "--strict")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == f"Error: {len(BAD)} input(s) skipped and --strict given"
-    assert f"skipped {mixed / 'photo.jpg'}: binary file" in result.stderr
+    assert f"skipped {mixed / 'photo.jpg'}: image (JPEG), not a format geomap reads" in result.stderr
     assert not out.exists()
 
 
