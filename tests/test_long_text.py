@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,7 +14,7 @@ import pytest
 from geomap.models import Article
 from geomap.pipeline import Pipeline, Settings
 from geomap.recognize import Recognizer, pieces
-from tests.conftest import SEEDS
+from tests.conftest import REPO, SEEDS
 
 
 def _long_text(chars: int) -> str:
@@ -64,10 +68,29 @@ def test_pieces_find_what_the_whole_text_finds(pipeline: Pipeline) -> None:
     assert sum(1 for m in in_pieces if m.text == "Stockholm") == text.count("Stockholm")
 
 
-def test_a_text_beyond_spacys_limit_is_mapped(pipeline: Pipeline) -> None:
-    text = _long_text(1_200_000)  # spaCy refuses more than 1,000,000 characters in one Doc
-    (result,) = pipeline.process([Article(id="huge", text=text)])
-    found = [r for r in result.resolutions if r.mention.text == "Stockholm"]
-    assert len(found) == text.count("Stockholm")
-    assert all(text[r.mention.start : r.mention.end] == "Stockholm" for r in found)
-    assert {r.place.country_code for r in found if r.place} == {"SE"}
+def test_a_2_mb_text_file_is_mapped_beside_the_others(cache_dir: Path, tmp_path: Path) -> None:
+    # spaCy refuses more than 1,000,000 characters in one Doc: this file is read in pieces, and its neighbour too
+    lines = [
+        "On day {n} it rained in Stockholm, and the ferries that cross the bay in the morning were late again.",
+        "the committee met on day {n} to talk about the budget, the schools and the repairs to the old bridge.",
+        "farmers said on day {n} that the dry spell had cost them most of the harvest and some of the herds.",
+    ]
+    paragraphs = [lines[n % 3].format(n=n) for n in range(22_000)]
+    text = "\n\n".join(paragraphs)  # a plain text file of 2.1 MB: nothing in it but the article
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "archive.txt").write_text(text, encoding="utf-8")
+    (inputs / "brief.txt").write_text("Flooding hit Lima, Ohio on Monday, officials in Columbus said.\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    run = subprocess.run(
+        [sys.executable, "-m", "geomap", "parse", str(inputs), "--cache-dir", str(cache_dir), "-j", "2"],
+        capture_output=True, text=True, env=env, timeout=900,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    records = {r["id"]: r for r in map(json.loads, run.stdout.splitlines())}
+    assert len((inputs / "archive.txt").read_bytes()) > 2_000_000
+    found = [m for m in records["archive"]["mentions"] if m["text"] == "Stockholm"]
+    assert len(found) == text.count("Stockholm")  # across every piece
+    assert all(text[m["start"] : m["end"]] == "Stockholm" for m in found)
+    assert {m["country_code"] for m in found} == {"SE"}
+    assert {"Lima", "Columbus"} <= {m["text"] for m in records["brief"]["mentions"]}
