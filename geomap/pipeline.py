@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import importlib.util
 import itertools
-import json
 import logging
 import re
 from collections import deque
@@ -30,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
+from geomap.language import detect, language_name, model_language, model_meta
 from geomap.models import Article, ArticleResult, Mention, Place, RunResult, Skipped
 from geomap.overrides import Overrides
 from geomap.recognize import DEFAULT_MODEL
@@ -78,6 +77,15 @@ class Settings:
     # `cache_dir`, made absolute: right on this machine or on a shared file system).
     dask: str | None = None
     dask_gazetteer: Path | None = None
+    # Models for other languages ((ISO 639-1 code, spaCy package), e.g. ("fr", "fr_core_news_sm")); an article
+    # detected to be in a language no model reads is skipped, naming it, unless `language_check` is off.
+    models: tuple[tuple[str, str], ...] = ()
+    language_check: bool = True
+
+    def readers(self) -> dict[str, str]:
+        """Language code -> the model that reads it: the default model's language, and `models`."""
+        main = model_language(self.model)
+        return {**({main: self.model} if main else {}), **dict(self.models)}
 
 
 class Pipeline:
@@ -143,7 +151,7 @@ class Pipeline:
 
     def _worker_config(self) -> WorkerConfig:
         s = self.settings
-        return WorkerConfig(s.cache_dir, s.model, s.demonyms, s.countries, s.overrides, s.weights)
+        return WorkerConfig(s.cache_dir, s.model, s.demonyms, s.countries, s.overrides, s.weights, s.models)
 
     @property
     def resolve_lookup(self) -> Lookup:
@@ -261,6 +269,7 @@ class Pipeline:
             code_version(),
             self.settings.model,
             model_version(self.settings.model),
+            *(f"{code}={model}-{model_version(model)}" for code, model in self.settings.models),
             self.gazetteer.version,
             f"demonyms={self.settings.demonyms}",
             self.resolve_options.fingerprint(),
@@ -284,6 +293,26 @@ class Pipeline:
                 wanted = set(spans)
                 kept = tuple(r for r in result.resolutions if (r.mention.start, r.mention.end) in wanted)
                 yield ArticleResult(article, kept)
+
+    def checked_language(self, article: Article) -> Article | Skipped:
+        """The article with its language when a model reads it; skipped, naming its language, when none does.
+        With the check off, or when detection cannot tell, the default model reads it."""
+        if not self.settings.language_check:
+            return article
+        code = detect(article.text)
+        readers = self._readers
+        if code is None or code in readers:
+            return article if code is None else replace(article, language=code)
+        known = ", ".join(f"{language_name(c)} ({c})" for c in sorted(readers))
+        return Skipped(
+            article.source or article.id,
+            f"in {language_name(code)} ({code}), which no model given reads ({known}): give one with "
+            f"--model {code}=PACKAGE, or map it anyway with --language-check off",
+        )
+
+    @functools.cached_property
+    def _readers(self) -> dict[str, str]:
+        return self.settings.readers()
 
     def _report(self, done: int, total: int | None) -> None:
         if self.progress is not None:
@@ -357,7 +386,8 @@ class _Groups:
         self.finished = True
 
     def _articles(self) -> Iterator[Article]:
-        for item in self.items:
+        for read in self.items:
+            item = read if isinstance(read, Skipped) else self.pipeline.checked_language(read)
             if isinstance(item, Skipped):
                 self.side.append(item)
                 continue
@@ -412,20 +442,7 @@ def sentence_bounds(text: str, start: int, end: int, limit: int = 200) -> tuple[
 
 def model_version(model: str) -> str:
     """The installed version of a spaCy model package, read from its meta.json without loading it."""
-    try:
-        spec = importlib.util.find_spec(model)
-    except (ImportError, ValueError):
-        spec = None
-    if spec is None or not spec.submodule_search_locations:
-        return "unknown"
-    for folder in spec.submodule_search_locations:
-        meta = Path(folder) / "meta.json"
-        if meta.is_file():
-            try:
-                return str(json.loads(meta.read_text(encoding="utf-8")).get("version", "unknown"))
-            except (OSError, ValueError):
-                return "unknown"
-    return "unknown"
+    return str(model_meta(model).get("version", "unknown"))
 
 
 def _log_gazetteer_build(message: str) -> None:

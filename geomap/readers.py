@@ -50,6 +50,9 @@ KIND_BY_SUFFIX = {
     ".ndjson": "jsonl",
     ".csv": "csv",
     ".pdf": "pdf",
+    ".urls": "urls",
+    ".rss": "feed",
+    ".atom": "feed",
 }
 
 # What a file that is not text is, by its first bytes, so that "skipped" says what the user has in hand.

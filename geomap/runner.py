@@ -12,6 +12,8 @@ An article whose computation raises is returned as a `Skipped` with the reason; 
 
 from __future__ import annotations
 
+import functools
+import itertools
 import logging
 import multiprocessing
 import os
@@ -26,9 +28,10 @@ from typing import TYPE_CHECKING, Protocol
 
 from geomap.errors import GeomapError
 from geomap.gazetteer import Gazetteer
-from geomap.models import Article, ArticleResult, Resolution, Skipped
+from geomap.models import Article, ArticleResult, Mention, Resolution, Skipped
 
 if TYPE_CHECKING:
+    from geomap.recognize import Recognizer
     from geomap.resolve import ResolveOptions
 
 log = logging.getLogger(__name__)
@@ -48,6 +51,7 @@ class WorkerConfig:
     countries: tuple[str, ...]
     overrides: Path | None
     weights: Path | None = None  # resolver weights file; None: the shipped ones
+    models: tuple[tuple[str, str], ...] = ()  # (language code, spaCy model) for articles in other languages
 
 
 Outcome = tuple[Resolution, ...] | Skipped  # one article's resolutions, or why it could not be computed
@@ -74,6 +78,7 @@ class Worker:
         # they are reported only when the settings ask for them.
         self.recognizer = Recognizer(self.gazetteer, model=config.model, demonyms=True)
         self.lookup: object = self.gazetteer  # where resolution gets candidates; an online fallback may wrap it
+        self._other: dict[str, Recognizer] = {}  # language -> its model's recogniser, loaded when first needed
 
     def compute(self, articles: Sequence[Article]) -> list[Outcome]:
         """Each article's resolutions, in order. If the batch fails, each article is tried alone, so that only
@@ -90,12 +95,34 @@ class Worker:
     def _compute(self, articles: Sequence[Article]) -> Iterator[Outcome]:
         from geomap.resolve import resolve_article
 
-        for article, mentions in self.recognizer.recognize(articles):
-            result = resolve_article(article, mentions, self.lookup, self.options)  # type: ignore[arg-type]
+        for article, mentions in self._recognized(articles):
+            lookup = self.lookup if self._recognizer(article) is self.recognizer else self._other_lookup
+            result = resolve_article(article, mentions, lookup, self.options)  # type: ignore[arg-type]
             resolutions = result.resolutions
             if not self.config.demonyms:
                 resolutions = tuple(r for r in resolutions if r.mention.kind != "demonym")
             yield resolutions
+
+    def _recognized(self, articles: Sequence[Article]) -> Iterator[tuple[Article, list[Mention]]]:
+        """Each article with its mentions, in order, each read by the model of its language (consecutive
+        articles of one language together, so that a batch of one language is one batch for its model)."""
+        for recognizer, run in itertools.groupby(articles, key=self._recognizer):
+            yield from recognizer.recognize(list(run))
+
+    def _recognizer(self, article: Article) -> Recognizer:
+        model = dict(self.config.models).get(article.language or "")
+        if model is None or model == self.config.model:
+            return self.recognizer
+        if article.language not in self._other:
+            from geomap.recognize import Recognizer
+
+            self._other[article.language or ""] = Recognizer(self._other_lookup, model=model, demonyms=True)
+        return self._other[article.language or ""]
+
+    @functools.cached_property
+    def _other_lookup(self) -> Gazetteer:
+        """The gazetteer with countries' names in other languages ("Deutschland") matched too."""
+        return self.gazetteer.in_other_languages()
 
     @staticmethod
     def _failed(article: Article) -> Skipped:
