@@ -14,6 +14,30 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 
 
+def seed_paragraphs() -> list[str]:
+    """The long paragraphs of the seed articles: real news prose to build test corpora from."""
+    return [
+        line.strip()
+        for seed in sorted(SEEDS.glob("*.txt"))
+        for line in seed.read_text(encoding="utf-8").splitlines()
+        if len(line.strip()) >= 200
+    ]
+
+
+def dispatch_records(count: int, *, each: int, step: int) -> list[dict[str, str]]:
+    """`count` distinct numbered articles ("a0", "a1"...) of `each` seed paragraphs, the i-th starting at i*step."""
+    paragraphs = seed_paragraphs()
+    return [
+        {
+            "id": f"a{i}",
+            "title": f"Article {i}",
+            "text": f"Dispatch {i}.\n\n"
+            + "\n\n".join(paragraphs[(i * step + k) % len(paragraphs)] for k in range(each)),
+        }
+        for i in range(count)
+    ]
+
+
 def interruptible() -> None:
     """For `preexec_fn`: Ctrl-C (SIGINT) reaches a child as it would from an interactive shell, even when the test
     suite itself runs in the background of a non-interactive shell, which makes its children ignore SIGINT."""

@@ -22,32 +22,15 @@ import pytest
 from geomap.models import Article, ArticleResult, Skipped
 from geomap.pipeline import Pipeline, Settings
 from geomap.runner import BATCH_ARTICLES
-from tests.conftest import REPO, SEEDS, interruptible
+from tests.conftest import REPO, SEEDS, dispatch_records, interruptible, seed_paragraphs
 
 ARTICLES = 6 * BATCH_ARTICLES  # six batches: enough to have batches in flight on both workers
 
 
-def _paragraphs() -> list[str]:
-    return [
-        line.strip()
-        for seed in sorted(SEEDS.glob("*.txt"))
-        for line in seed.read_text(encoding="utf-8").splitlines()
-        if len(line.strip()) >= 200
-    ]
-
-
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    paragraphs = _paragraphs()
     path = tmp_path_factory.mktemp("dask") / "corpus.jsonl"
-    records = [
-        {
-            "id": f"a{i}",
-            "title": f"Article {i}",
-            "text": f"Dispatch {i}.\n\n" + "\n\n".join(paragraphs[(i * 7 + k) % len(paragraphs)] for k in range(3)),
-        }
-        for i in range(ARTICLES)
-    ]
+    records = dispatch_records(ARTICLES, each=3, step=7)
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
 
@@ -140,7 +123,7 @@ def test_an_article_that_fails_on_a_worker_is_skipped_with_its_reason(cache_dir:
 
 def test_input_reaches_the_cluster_in_a_bounded_number_of_batches(cache_dir: Path) -> None:
     read = itertools.count()
-    paragraphs = _paragraphs()
+    paragraphs = seed_paragraphs()
 
     def endless() -> Iterator[Article]:
         for i in read:

@@ -17,31 +17,14 @@ from geomap.models import Article, ArticleResult, Skipped
 from geomap.pipeline import Pipeline, Settings
 from geomap.recognize import DEFAULT_MODEL
 from geomap.runner import BATCH_ARTICLES, Worker, WorkerConfig, default_jobs
-from tests.conftest import REPO, SEEDS
-
-
-def _paragraphs() -> list[str]:
-    return [
-        line.strip()
-        for seed in sorted(SEEDS.glob("*.txt"))
-        for line in seed.read_text(encoding="utf-8").splitlines()
-        if len(line.strip()) >= 200
-    ]
+from tests.conftest import REPO, dispatch_records, seed_paragraphs
 
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A JSON Lines file of 3 batches' worth of distinct articles, with a copy of one of them."""
-    paragraphs = _paragraphs()
     path = tmp_path_factory.mktemp("jobs") / "corpus.jsonl"
-    records = [
-        {
-            "id": f"a{i}",
-            "title": f"Article {i}",
-            "text": f"Dispatch {i}.\n\n" + "\n\n".join(paragraphs[(i * 5 + k) % len(paragraphs)] for k in range(2)),
-        }
-        for i in range(3 * BATCH_ARTICLES - 5)
-    ]
+    records = dispatch_records(3 * BATCH_ARTICLES - 5, each=2, step=5)
     records.insert(7, {**records[3], "id": "copy-of-a3"})  # a syndicated copy in the same batch
     path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
     return path
@@ -79,7 +62,7 @@ def test_workers_fill_the_cache_a_later_run_reuses(corpus: Path, cache_dir: Path
 
 def test_input_is_read_in_bounded_batches(cache_dir: Path) -> None:
     read = itertools.count()
-    paragraphs = _paragraphs()
+    paragraphs = seed_paragraphs()
 
     def endless() -> Iterator[Article]:
         for i in read:
