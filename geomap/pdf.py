@@ -14,11 +14,12 @@ import io
 import logging
 import re
 from datetime import datetime
-
-from pypdf import PdfReader
-from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+from typing import TYPE_CHECKING
 
 from geomap.models import Article, Skipped
+
+if TYPE_CHECKING:
+    from pypdf import PdfReader
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,9 @@ def is_pdf(data: bytes) -> bool:
 
 
 def read_pdf(data: bytes, *, source: str, article_id: str) -> Article | Skipped:
+    from pypdf import PdfReader  # here, not at import: telling a PDF from other files needs no pypdf
+    from pypdf.errors import FileNotDecryptedError, PdfReadError, PyPdfError
+
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted and not _opens_without_password(reader):
@@ -65,6 +69,8 @@ def read_pdf(data: bytes, *, source: str, article_id: str) -> Article | Skipped:
 
 def _opens_without_password(reader: PdfReader) -> bool:
     """Many PDFs are encrypted only against editing, with an empty password for reading."""
+    from pypdf.errors import PyPdfError
+
     try:
         return bool(reader.decrypt(""))
     except (PyPdfError, NotImplementedError, ValueError):
@@ -119,6 +125,8 @@ def _meta(meta: object, name: str) -> str:
 
 
 def _meta_date(meta: object) -> str | None:
+    from pypdf.errors import PyPdfError
+
     for name in ("creation_date", "modification_date"):
         try:
             value = getattr(meta, name, None) if meta is not None else None
