@@ -32,7 +32,10 @@ CSV_FIELDS = (
     "place_id",
     "score",
     "sentence",
-)
+    "label",
+    "reason",
+    "alternatives",
+)  # one layout for every CSV geomap writes (`parse --format csv`, `map --csv`)
 
 
 def place_record(place: Place) -> dict[str, Any]:
@@ -129,15 +132,19 @@ def mention_rows(results: Sequence[ArticleResult]) -> list[dict[str, Any]]:
                     "date": a.date or "",
                     "sentence": r.mention.sentence,
                     **{k: ("" if rec.get(k) is None else rec[k]) for k in CSV_FIELDS if k in rec},
+                    "alternatives": ";".join(alt.id for alt in r.alternatives),
                 }
             )
     return [{k: csv_cell(v) for k, v in row.items()} for row in rows]
 
 
-def write_mentions_csv(results: Sequence[ArticleResult], out: TextIO) -> None:
+def write_mentions_csv(results: Sequence[ArticleResult], out: TextIO) -> int:
+    """The CSV of `parse --format csv` written at once: a header, then a row per mention. Returns the rows."""
     writer = csv.DictWriter(out, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
     writer.writeheader()
-    writer.writerows(mention_rows(results))
+    rows = mention_rows(results)
+    writer.writerows(rows)
+    return len(rows)
 
 
 class StreamWriter:

@@ -15,7 +15,6 @@ makes no network request except for map tiles (`cdn=True` links them from a CDN 
 from __future__ import annotations
 
 import base64
-import csv
 import hashlib
 import html
 import io
@@ -39,7 +38,7 @@ import xstatic.pkg.leaflet
 import xstatic.pkg.leaflet_markercluster
 from folium.template import Template
 
-from geomap.formats import csv_cell
+from geomap.formats import write_mentions_csv
 from geomap.models import Article, ArticleResult, Place, Resolution
 from geomap.outputs import write_text_atomic
 
@@ -689,76 +688,13 @@ def _feature(point: PlacePoint) -> dict[str, object]:
     }
 
 
-CSV_COLUMNS = (
-    "article_id",
-    "article_title",
-    "article_url",
-    "article_date",
-    "article_source",
-    "mention",
-    "start",
-    "end",
-    "label",
-    "mention_kind",
-    "sentence",
-    "place_id",
-    "place_name",
-    "feature",
-    "admin1",
-    "country",
-    "country_code",
-    "lat",
-    "lon",
-    "score",
-    "alternatives",
-    "reason",
-)
-
-
 def write_csv(results: Sequence[ArticleResult], path: Path) -> int:
-    """One row per mention, resolved or not, in text order. Returns the row count.
-
-    Text from articles that a spreadsheet would run as a formula (starting with = + - @) gets a
-    leading apostrophe."""
+    """One row per mention, resolved or not, in the layout of `geomap parse --format csv`
+    (`formats.CSV_FIELDS`, formulas defused). Returns the row count."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    rows = 0
-    for result in unique_results(results):
-        for res in sorted(result.resolutions, key=lambda r: (r.mention.start, r.mention.end)):
-            writer.writerow(_csv_row(result.article, res))
-            rows += 1
+    rows = write_mentions_csv(unique_results(results), buffer)
     atomic_write(Path(path), buffer.getvalue())
     return rows
-
-
-def _csv_row(article: Article, res: Resolution) -> list[object]:
-    m, place = res.mention, res.place
-    where: list[object] = ["", "", "", "", "", "", "", ""]
-    if place is not None:
-        where = [
-            place.id,
-            place.name,
-            place.feature,
-            place.admin1,
-            place.country,
-            place.country_code,
-            place.lat,
-            place.lon,
-        ]
-    texts = [article.id, article.title, article.url or "", article.date or "", article.source, m.text]
-    return [
-        *map(csv_cell, texts),
-        m.start,
-        m.end,
-        m.label,
-        m.kind,
-        csv_cell(m.sentence),
-        *where,
-        round(res.score, 4),
-        ";".join(alt.id for alt in res.alternatives),
-        res.reason,
-    ]
 
 
 # --- writing ----------------------------------------------------------------------------------

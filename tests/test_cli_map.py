@@ -72,12 +72,15 @@ def test_map_writes_geojson_and_csv_beside_the_map(
     with table.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == len(mentions)  # one row per mention, resolved or not
-    assert sorted((r["article_id"], int(r["start"]), r["mention"]) for r in rows) == sorted(
+    assert sorted((r["article_id"], int(r["start"]), r["text"]) for r in rows) == sorted(
         (record["id"], m["start"], m["text"])
         for record in parsed
         for m in record["mentions"]  # type: ignore[attr-defined]
     )
     assert all(float(r["lat"]) and float(r["lon"]) for r in rows if r["place_id"])
+    # one CSV layout: what `parse --format csv` prints for the same articles, row for row
+    as_parsed = invoke("parse", str(folder), "--format", "csv", "--cache-dir", str(cache_dir), "-q")
+    assert as_parsed.exit_code == 0 and as_parsed.stdout == table.read_text(encoding="utf-8")
     assert f"wrote {geojson} ({len(places)} places)" in result.stderr
     assert f"wrote {table} ({len(rows)} mentions)" in result.stderr
 

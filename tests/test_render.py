@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from geomap.formats import CSV_FIELDS
 from geomap.models import Article, ArticleResult, Mention, Place, Resolution
 from geomap.render import (
-    CSV_COLUMNS,
     DEFAULT_ATTRIBUTION,
     MapOutput,
     aggregate,
@@ -529,21 +529,21 @@ def test_write_csv_one_row_per_mention(tmp_path: Path) -> None:
     with path.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert count == len(rows) == sum(len(r.resolutions) for r in results) + 1
-    assert list(rows[0]) == list(CSV_COLUMNS)
+    assert list(rows[0]) == list(CSV_FIELDS)  # the layout of `geomap parse --format csv`
     first = rows[0]
-    assert (first["article_id"], first["mention"], first["start"], first["place_id"]) == (
+    assert (first["article_id"], first["text"], first["start"], first["place_id"]) == (
         "news/floods.txt",
         "Paris",
         "15",
         PARIS.id,
     )
     assert float(first["lat"]) == PARIS.lat and first["score"] == "0.9"
-    atlantis = next(r for r in rows if r["mention"] == "Atlantis")
+    atlantis = next(r for r in rows if r["text"] == "Atlantis")
     assert atlantis["place_id"] == "" and atlantis["lat"] == "" and atlantis["reason"] == "no candidate"
-    assert rows[-1]["article_title"] == "'=cmd|' /C calc'!A0"
+    assert rows[-1]["title"] == "'=cmd|' /C calc'!A0"
     assert rows[-1]["sentence"].startswith("'=HYPERLINK")
     xss = next(r for r in rows if r["article_id"] == "news/xss.txt")
-    assert xss["article_title"] == XSS_TITLE  # CSV is data, not HTML: kept verbatim
+    assert xss["title"] == XSS_TITLE  # CSV is data, not HTML: kept verbatim
 
 
 def test_map_title_is_escaped(tmp_path: Path) -> None:
