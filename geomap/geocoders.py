@@ -23,7 +23,7 @@ from geomap.gazetteer import Gazetteer
 from geomap.models import Candidate, Place
 
 if TYPE_CHECKING:
-    from geomap.resolve import Lookup
+    from geomap.models import Lookup
 
 GeocodeResult: TypeAlias = Location | list[Location] | None
 DEFAULT_USER_AGENT = "geomap/0.1 (offline-first article mapper)"

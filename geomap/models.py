@@ -1,8 +1,10 @@
-"""Plain, frozen data passed between the stages. Standard library only."""
+"""Plain, frozen data passed between the stages, and the one interface names are looked up through.
+Standard library only."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Protocol
 
 
 @dataclass(frozen=True)
@@ -117,3 +119,12 @@ class RunResult:
     articles: tuple[ArticleResult, ...] = ()
     skipped: tuple[Skipped, ...] = ()
     stats: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+
+
+class Lookup(Protocol):
+    """Where names are looked up, by recognition and resolution alike: the gazetteer, or the cache (and an
+    opt-in online geocoder) in front of it."""
+
+    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]: ...
+
+    def demonym(self, word: str) -> Place | None: ...

@@ -29,10 +29,10 @@ from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
 from geomap.language import detect, language_name, model_language, model_meta
-from geomap.models import Article, ArticleResult, Mention, Place, RunResult, Skipped
+from geomap.models import Article, ArticleResult, Lookup, Mention, Place, RunResult, Skipped
 from geomap.overrides import Overrides
 from geomap.recognize import DEFAULT_MODEL
-from geomap.resolve import Lookup, ResolveOptions, rank_query, resolve_article, resolve_options
+from geomap.resolve import ResolveOptions, rank_query, resolve_article, resolve_options
 from geomap.runner import BATCH_ARTICLES, Executor, InProcesses, Outcome, Worker, WorkerConfig, batches, to_result
 
 if TYPE_CHECKING:
@@ -46,10 +46,10 @@ PIPELINE_VERSION = "1"
 
 def code_version() -> str:
     """A hash of the modules whose logic decides an article's results: editing them invalidates the cache."""
-    from geomap import cues, geo, names, recognize, resolve, runner
+    from geomap import cues, geo, names, prominence, recognize, resolve, runner
 
     digest = hashlib.sha256()
-    for module in (recognize, resolve, cues, geo, names, runner):
+    for module in (recognize, resolve, cues, geo, names, prominence, runner):
         digest.update(Path(module.__file__ or "").read_bytes())
     return digest.hexdigest()[:12]
 

@@ -21,13 +21,13 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from geomap.cues import LOCAL_AFTER, LOCAL_INSTITUTION, LOCAL_INSTITUTION_STRICT
 from geomap.errors import ModelError
-from geomap.models import Article, Candidate, Mention
+from geomap.models import Article, Candidate, Lookup, Mention
 from geomap.names import STATE_ABBREVIATIONS, UNITS_AFTER_LIST
-from geomap.resolve import FEATURE_PRIOR, place_prior
+from geomap.prominence import FEATURE_PRIOR, place_prior
 
 log = logging.getLogger(__name__)
 
@@ -94,14 +94,6 @@ _STRIP_LEADING_PUNCT = re.compile(r"^[\s\"“”'‘’(\[-]+")
 _HAS_DIGIT = re.compile(r"\d")
 
 
-class NameIndex(Protocol):
-    """What recognition needs to know about names (the gazetteer, or the cache in front of it)."""
-
-    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]: ...
-
-    def demonym(self, word: str) -> Any: ...
-
-
 @dataclass(frozen=True)
 class _Candidate:
     start: int
@@ -120,7 +112,7 @@ class Recognizer:
 
     def __init__(
         self,
-        names: NameIndex,
+        names: Lookup,
         *,
         model: str = DEFAULT_MODEL,
         demonyms: bool = False,
@@ -622,7 +614,7 @@ class _Known:
 class _NameFacts:
     """Memoised gazetteer facts per surface name, for one document."""
 
-    def __init__(self, names: NameIndex) -> None:
+    def __init__(self, names: Lookup) -> None:
         self.names = names
         self._memo: dict[str, _Known] = {}
 
@@ -720,7 +712,7 @@ def _names_a_disease(text: str, cand: _Candidate) -> bool:
     return after is not None or _NOT_PLACE_BEFORE.search(text, max(0, cand.start - 40), cand.start) is not None
 
 
-def _decide(parsed: _DocFacts, text: str, names: NameIndex) -> list[tuple[_Candidate, str]]:
+def _decide(parsed: _DocFacts, text: str, names: Lookup) -> list[tuple[_Candidate, str]]:
     """Keep the candidates the evidence supports, as (candidate, kind) with kind toponym/demonym."""
     per_cand = [
         (cand, _context_votes(text, cand, parsed.person_ends))
@@ -810,7 +802,7 @@ def _kind(
     votes: _Votes,
     evidence: _Evidence,
     facts: _NameFacts,
-    names: NameIndex,
+    names: Lookup,
     text: str,
 ) -> str:
     """'toponym', 'demonym' or '' (not a place) for one candidate."""

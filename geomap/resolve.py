@@ -21,53 +21,17 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
 
 from geomap.cues import LOCAL_AFTER, LOCAL_INSTITUTION
 from geomap.geo import NearestIndex, great_circle_km
-from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
+from geomap.models import Article, ArticleResult, Candidate, Lookup, Mention, Place, Resolution
 from geomap.names import UNIT_SUFFIXES, UNITS_AFTER_LIST, normalize
 from geomap.overrides import Overrides, Rule, load_overrides
+from geomap.prominence import POPULATED, place_prior
 from geomap.weights import Model
 
-# The prior of a place, in the units of log10(population): what a bare mention of the name most
-# likely means before any context. A country outranks any city of its name; a first-level region
-# counts like a city of ~3 million; physical features sit between.
-FEATURE_PRIOR: dict[str, float] = {
-    "continent": 8.5,
-    "country": 8.5,
-    "ocean": 8.0,
-    "sea": 7.5,
-    "macro_region": 7.5,
-    "gulf": 7.5,
-    "strait": 7.0,
-    "admin1": 6.5,
-    "region": 6.0,
-    "bay": 6.0,
-    "peninsula": 6.0,
-    "desert": 6.0,
-    "mountain_range": 6.0,
-    "disputed_area": 6.0,
-    "admin1_group": 5.5,
-    "admin2": 5.0,
-    "river": 5.0,
-    "lake": 5.0,
-    "island": 5.0,
-    "island_group": 5.0,
-}
-DEFAULT_PRIOR = 4.0  # other physical features (capes, peaks, reefs...)
-CAPITAL_BONUS = 1.0
 REGION_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region", "admin1_group"})
 VAST_FEATURES = frozenset({"continent", "ocean", "macro_region"})  # too big to say where "nearby" is
-POPULATED = frozenset({"city", "capital", ""})
-
-
-class Lookup(Protocol):
-    """Where candidates come from: the gazetteer, or the cache in front of it."""
-
-    def candidates(self, name: str, *, country_code: str | None = None) -> list[Candidate]: ...
-
-    def demonym(self, word: str) -> Place | None: ...
 
 
 @dataclass(frozen=True)
@@ -265,16 +229,6 @@ def _confidence(ranked: list[_Scored], scale: float) -> float:
 
 def _prior(candidate: Candidate) -> float:
     return place_prior(candidate.place)
-
-
-def place_prior(place: Place) -> float:
-    """How likely a bare mention of this place's name means it, in units of log10(population)."""
-    if place.feature in POPULATED or place.feature not in FEATURE_PRIOR:
-        base = math.log10(max(place.population, 0) + 1) if place.feature in POPULATED else DEFAULT_PRIOR
-        if place.feature == "capital" or place.feature_code == "PPLC":
-            base += CAPITAL_BONUS
-        return max(base, math.log10(max(place.population, 0) + 1))
-    return max(FEATURE_PRIOR[place.feature], math.log10(max(place.population, 0) + 1))
 
 
 # Why a candidate won, in words, for the features that raised its score (in this order).
