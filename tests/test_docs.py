@@ -72,6 +72,21 @@ def test_makefile_runs_what_the_quick_start_promises() -> None:
     assert re.search(r"^test: .*\n\t.*pytest", makefile, flags=re.MULTILINE)
 
 
+def test_the_module_map_lists_every_module() -> None:
+    section = README.split("## How it works", 1)[1].split("\n## ", 1)[0]
+    documented = set(re.findall(r"^  ([a-z_]+\.py) ", section, flags=re.MULTILINE))
+    modules = {p.name for p in (REPO / "geomap").glob("*.py") if not p.name.startswith("__")}
+    assert documented == modules
+
+
+def test_make_bench_runs_every_benchmark() -> None:
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    recipe = makefile.split("\nbench:", 1)[1].split("\n\n", 1)[0]
+    run = set(re.findall(r"benchmarks/([a-z_]+\.py)", recipe))
+    assert run == {p.name for p in (REPO / "benchmarks").glob("*.py")}
+    assert all((REPO / "benchmarks" / name).is_file() for name in run)
+
+
 MAP_EXAMPLE = "geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv"
 
 
