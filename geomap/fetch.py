@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from email.message import Message
 from pathlib import Path, PurePosixPath
+from typing import Any
 from urllib.parse import urlsplit
 
 from geomap import __version__
@@ -63,10 +64,17 @@ def is_url(text: str) -> bool:
 
 
 def url_list(text: str) -> list[str] | None:
-    """The URLs of a list (one per line; blank lines and # comments allowed); None if any line is not one."""
-    lines = [line.strip() for line in text.splitlines()]
-    urls = [line for line in lines if line and not line.startswith("#")]
-    return urls if urls and all(is_url(u) for u in urls) else None
+    """The URLs of a list (one per line; blank lines and # comments allowed); None if any line is not one.
+    Every text file read is asked, so an ordinary text stops at its first line of prose."""
+    urls = []
+    for raw in text.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if not is_url(line):
+            return None
+        urls.append(line)
+    return urls or None
 
 
 def is_feed(data: bytes) -> bool:
@@ -201,19 +209,15 @@ def _with_entry(article: Article, title: str, date: str | None) -> Article:
     return replace(article, title=article.title or title, date=article.date or date)
 
 
-def _entry_date(entry: object) -> str | None:
-    for name in ("published_parsed", "updated_parsed"):
-        value = getattr(entry, "get", lambda _k: None)(name)
-        if value:
-            return time.strftime("%Y-%m-%d", value)
-    return None
+def _entry_date(entry: Any) -> str | None:
+    when = entry.get("published_parsed") or entry.get("updated_parsed")
+    return time.strftime("%Y-%m-%d", when) if when else None
 
 
-def _entry_text(entry: object) -> str:
+def _entry_text(entry: Any) -> str:
     """An entry's content (or summary) as text: its markup dropped, paragraphs kept."""
-    get = getattr(entry, "get", lambda _k, _d=None: None)
-    contents = get("content") or []
-    markup = str(contents[0].get("value", "") if contents else get("summary", "") or "")
+    contents = entry.get("content") or []
+    markup = str(contents[0].get("value", "") if contents else entry.get("summary") or "")
     text = html.unescape(_TAG.sub(" ", _BREAK.sub("\n\n", markup)))
     paragraphs = (" ".join(part.split()) for part in text.split("\n\n"))
     return "\n\n".join(part for part in paragraphs if part)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any, BinaryIO
 
 from geomap.models import Article, Skipped
+from geomap.pdf import is_pdf, read_pdf
 
 Item = Article | Skipped
 
@@ -87,8 +88,6 @@ def kind_for_suffix(suffix: str) -> str:
 
 def read_document(data: bytes, *, kind: str, source: str, base_id: str, fields: RecordFields) -> Iterator[Item]:
     """Parse one input's bytes. `base_id` is a single document's id and the prefix of record ids."""
-    from geomap.pdf import is_pdf, read_pdf
-
     if kind == "pdf" or is_pdf(data):
         yield read_pdf(data, source=source, article_id=base_id)
         return

@@ -78,6 +78,7 @@ class Worker:
         # they are reported only when the settings ask for them.
         self.recognizer = Recognizer(self.gazetteer, model=config.model, demonyms=True)
         self.lookup: object = self.gazetteer  # where resolution gets candidates; an online fallback may wrap it
+        self._models = dict(config.models)  # language -> the model that reads it, besides the default one
         self._other: dict[str, Recognizer] = {}  # language -> its model's recogniser, loaded when first needed
 
     def compute(self, articles: Sequence[Article]) -> list[Outcome]:
@@ -110,7 +111,7 @@ class Worker:
             yield from recognizer.recognize(list(run))
 
     def _recognizer(self, article: Article) -> Recognizer:
-        model = dict(self.config.models).get(article.language or "")
+        model = self._models.get(article.language or "")
         if model is None or model == self.config.model:
             return self.recognizer
         if article.language not in self._other:
