@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from geomap.models import Article
+
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 
@@ -36,6 +38,14 @@ def dispatch_records(count: int, *, each: int, step: int) -> list[dict[str, str]
         }
         for i in range(count)
     ]
+
+
+def endless_articles(numbers: Iterator[int]) -> Iterator[Article]:
+    """Distinct articles of seed prose, one per number drawn from `numbers`, for as long as they are read:
+    what has been drawn from `numbers` tells how much of an input a run read."""
+    paragraphs = seed_paragraphs()
+    for i in numbers:
+        yield Article(id=f"n{i}", text=paragraphs[i % len(paragraphs)] + f" ({i})")
 
 
 def interruptible() -> None:

@@ -22,7 +22,7 @@ import pytest
 from geomap.models import Article, ArticleResult, Skipped
 from geomap.pipeline import Pipeline, Settings
 from geomap.runner import BATCH_ARTICLES
-from tests.conftest import REPO, SEEDS, dispatch_records, interruptible, seed_paragraphs
+from tests.conftest import REPO, SEEDS, dispatch_records, endless_articles, interruptible
 
 ARTICLES = 6 * BATCH_ARTICLES  # six batches: enough to have batches in flight on both workers
 
@@ -123,14 +123,8 @@ def test_an_article_that_fails_on_a_worker_is_skipped_with_its_reason(cache_dir:
 
 def test_input_reaches_the_cluster_in_a_bounded_number_of_batches(cache_dir: Path) -> None:
     read = itertools.count()
-    paragraphs = seed_paragraphs()
-
-    def endless() -> Iterator[Article]:
-        for i in read:
-            yield Article(id=f"n{i}", text=paragraphs[i % len(paragraphs)] + f" ({i})")
-
     with Pipeline(Settings(cache_dir=cache_dir, dask="local", jobs=2)) as pipeline:
-        results = pipeline._results(endless())
+        results = pipeline._results(endless_articles(read))
         first = list(itertools.islice(results, 5))
         results.close()  # cancels what is in flight and stops the cluster
     assert [r.article.id for r in first if isinstance(r, ArticleResult)] == [f"n{i}" for i in range(5)]

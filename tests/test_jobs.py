@@ -8,7 +8,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ from geomap.models import Article, ArticleResult, Skipped
 from geomap.pipeline import Pipeline, Settings
 from geomap.recognize import DEFAULT_MODEL
 from geomap.runner import BATCH_ARTICLES, Worker, WorkerConfig, default_jobs
-from tests.conftest import REPO, dispatch_records, seed_paragraphs
+from tests.conftest import REPO, dispatch_records, endless_articles
 
 
 @pytest.fixture(scope="module")
@@ -62,14 +61,8 @@ def test_workers_fill_the_cache_a_later_run_reuses(corpus: Path, cache_dir: Path
 
 def test_input_is_read_in_bounded_batches(cache_dir: Path) -> None:
     read = itertools.count()
-    paragraphs = seed_paragraphs()
-
-    def endless() -> Iterator[Article]:
-        for i in read:
-            yield Article(id=f"n{i}", text=paragraphs[i % len(paragraphs)] + f" ({i})")
-
     with Pipeline(Settings(cache_dir=cache_dir)) as pipeline:
-        first = list(itertools.islice(pipeline._results(endless()), 5))
+        first = list(itertools.islice(pipeline._results(endless_articles(read)), 5))
     assert [r.article.id for r in first if isinstance(r, ArticleResult)] == [f"n{i}" for i in range(5)]
     assert next(read) <= 3 * BATCH_ARTICLES + 1  # two batches read ahead, and the one being cut
 
