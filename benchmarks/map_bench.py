@@ -3,8 +3,10 @@
     .venv/bin/python benchmarks/map_bench.py [--articles 10000] [--places 5000] [--out DIR] [--keep]
 
 Prints: time to write the map and reader views, the map's HTML size, and in headless Chromium
-(offline, tiles aborted): time to the first drawn marker/cluster, to interactive (geomap ready) and
-to the first popup opened by a click. Place popularity is Zipf-like, 3-8 places per article.
+(offline, tiles aborted): time to the first drawn marker/cluster, to interactive (geomap ready), to the
+first popup opened by a click, to the places and the articles table drawn, and to a country filter applied
+(map and open table). Place popularity is Zipf-like, 3-8 places per article; a few names per article
+are left unresolved, as real runs have them.
 """
 
 from __future__ import annotations
@@ -66,6 +68,14 @@ def make_article(i: int, places: list[Place], weights: list[float], rng: random.
         score = rng.uniform(0.2, 1.0)
         alternatives = tuple(rng.sample(places, 2)) if score < 0.5 else ()
         resolutions.append(Resolution(mention, place, score, alternatives=alternatives))
+    for _ in range(rng.randint(0, 2)):  # names recognised but not placed
+        name = "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3)).capitalize()
+        sentence = f"Officials from {name} said so. "
+        start = pos + len("Officials from ")
+        mention = Mention(f"a{i}", start, start + len(name), name, sentence.strip(), pos, "GPE")
+        text_parts.append(sentence)
+        pos += len(sentence)
+        resolutions.append(Resolution(mention, None, 0.0, reason="no candidate"))
     article = Article(
         id=f"a{i}",
         text="".join(text_parts),
@@ -126,13 +136,36 @@ def browser_timings(map_path: Path) -> dict[str, float]:
         pin.click()
         page.wait_for_selector(".leaflet-popup-content .gm-popup")
         popup_ms = (time.perf_counter() - start) * 1000
+        tables = {name: _timed(page, click, done) for name, click, done in TABLE_STEPS}
+        page.click(".gm-filter summary")
+        start = time.perf_counter()
+        page.select_option(".gm-country", index=1)  # the map and the open table follow
+        page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        tables["country_filter_ms"] = (time.perf_counter() - start) * 1000
         browser.close()
     return {
         "dom_content_loaded_ms": marks["dcl"],
         "first_draw_ms": marks["draw"],
         "ready_ms": marks["ready"],
         "popup_click_ms": popup_ms,
+        **tables,
     }
+
+
+# (what, the element to click, what shows it is done): each timed from the click to the finished page
+TABLE_STEPS = (
+    ("places_table_ms", ".gm-open-tables", ".gm-table[data-table=places] tbody tr"),
+    ("articles_table_ms", ".gm-tab[data-table=articles]", ".gm-table[data-table=articles] tbody tr"),
+    ("not_placed_table_ms", ".gm-tab[data-table=not-placed]", ".gm-table[data-table=not-placed] tbody tr"),
+)
+
+
+def _timed(page, click: str, done: str) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    page.click(click)
+    page.wait_for_selector(done)
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")  # painted
+    return (time.perf_counter() - start) * 1000
 
 
 def main() -> None:

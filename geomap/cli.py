@@ -536,7 +536,7 @@ def map_command(
     Example:
       $ geomap map seeds/ -o out/map.html --geojson out/places.geojson --csv out/mentions.csv
       7 articles read, 0 skipped, 95 places, 490 mentions, 6 unresolved
-      wrote out/map.html (+ 7 article pages in out/articles/)
+      wrote out/map.html (+ 7 article pages in out/map_files/)
       wrote out/places.geojson (95 places)
       wrote out/mentions.csv (490 mentions)
     """
@@ -551,7 +551,7 @@ def map_command(
     quiet = bool(kw.get("quiet"))  # -q: only errors on stderr, as with parse
     if not quiet:
         _summary(tally)
-        pages = f"{len(out.article_paths)} article pages in {out.map_path.parent / 'articles'}/"
+        pages = f"{len(out.article_paths)} article pages in {out.map_path.parent / writer.reader_dir}/"
         click.echo(f"wrote {out.map_path} (+ {pages})", err=True)
     _write_exports(writer.results, geojson_path, csv_path, quiet=quiet)
     sys.exit(_exit_code(tally))

@@ -205,8 +205,9 @@ class OnDask:
                     processes=True,
                     host="127.0.0.1",
                     dashboard_address=None,
-                    # Dask's own warnings (a cancelled task on Ctrl-C, say) only when the user asks for detail
-                    silence_logs=logging.WARNING if log.getEffectiveLevel() <= logging.DEBUG else logging.ERROR,
+                    # Dask's own warnings and errors (a cancelled task, a worker's heartbeat failing as the
+                    # cluster shuts down after Ctrl-C) only when the user asks for detail: geomap says what failed
+                    silence_logs=logging.WARNING if log.getEffectiveLevel() <= logging.DEBUG else logging.CRITICAL,
                 )
                 self._client = Client(self._cluster, set_as_default=False)
             else:

@@ -1,15 +1,17 @@
 """User overrides: "this name [in this context] is that place", and names never to map.
 
-A CSV file (header `name,place,context`) or a YAML list of `{name, place, context}`::
+A CSV file (header `name,place,context[,article]`) or a YAML list of `{name, place, context, article}`::
 
-    name,place,context
-    Lima,gn:5160783,Ohio          # "Lima" in an article that mentions Ohio is Lima, Ohio
-    Georgia,gn:4197000,           # "Georgia" is always the US state
-    Svitan,-,                     # never map "Svitan"
+    name,place,context,article
+    Lima,gn:5160783,Ohio,           # "Lima" in an article that mentions Ohio is Lima, Ohio
+    Georgia,gn:4197000,,            # "Georgia" is always the US state
+    Svitan,-,,                      # never map "Svitan"
+    Paris,gn:4717560,,news/tx.txt   # "Paris" in the article with id news/tx.txt is Paris, Texas
 
 `place` is a place id as `geomap geocode --format jsonl` prints it; `-` (or empty) means never map.
-`context`, when given, must occur in the article (whole word, any case) for the rule to apply.
-Rules are tried in file order; the first that fits wins.
+`context`, when given, must occur in the article (whole word, any case) for the rule to apply;
+`article`, when given, is the id of the one article the rule is for (the map's "wrong place?" control
+writes such lines). Rules are tried in file order; the first that fits wins.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from geomap.models import Place
 from geomap.names import normalize
 
 NEVER = ("", "-", "none", "null")
+_COMMENT = re.compile(r"\s#.*")
 
 
 @dataclass(frozen=True)
@@ -36,8 +39,11 @@ class Rule:
     name: str  # normalised
     place: Place | None  # None: never map this name
     context: str = ""
+    article: str = ""  # the id of the one article the rule is for; "" for every article
 
-    def applies(self, article_text: str) -> bool:
+    def applies(self, article_text: str, article_id: str = "") -> bool:
+        if self.article and self.article != article_id:
+            return False
         return self._context_pattern is None or self._context_pattern.search(article_text) is not None
 
     @functools.cached_property
@@ -51,9 +57,14 @@ class Overrides:
     rules: tuple[Rule, ...] = ()
     digest: str = ""  # of the file's content, for cache fingerprints
 
-    def rule_for(self, name: str, article_text: str) -> Rule | None:
+    @functools.cached_property
+    def per_article(self) -> bool:
+        """Whether a rule names an article: then a result depends on the article's id, not only its text."""
+        return any(rule.article for rule in self.rules)
+
+    def rule_for(self, name: str, article_text: str, article_id: str = "") -> Rule | None:
         key = normalize(name)
-        return next((r for r in self.rules if r.name == key and r.applies(article_text)), None)
+        return next((r for r in self.rules if r.name == key and r.applies(article_text, article_id)), None)
 
 
 def load_overrides(path: Path, place_by_id: Callable[[str], Place | None]) -> Overrides:
@@ -63,7 +74,7 @@ def load_overrides(path: Path, place_by_id: Callable[[str], Place | None]) -> Ov
     except OSError as err:
         raise UsageError(f"cannot read overrides {path}: {err.strerror or err}") from err
     text = data.decode("utf-8-sig", errors="replace")
-    rows = _yaml_rows(text, path) if path.suffix.lower() in (".yaml", ".yml") else _csv_rows(text)
+    rows = _yaml_rows(text, path) if path.suffix.lower() in (".yaml", ".yml") else _csv_rows(text, path)
     rules = []
     for line, row in rows:
         name = str(row.get("name") or "").strip()
@@ -76,16 +87,27 @@ def load_overrides(path: Path, place_by_id: Callable[[str], Place | None]) -> Ov
             if place is None:
                 raise UsageError(f"overrides {path}:{line}: no place with id {target!r} (see `geomap geocode`)")
         context = str(row.get("context") or "").split("#")[0].strip()
-        rules.append(Rule(normalize(name), place, context))
+        article = _COMMENT.sub("", str(row.get("article") or "")).strip()  # an id may hold "#": a URL
+        rules.append(Rule(normalize(name), place, context, article))
     return Overrides(tuple(rules), hashlib.sha256(data).hexdigest()[:16])
 
 
-def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+def _csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
     lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
     reader = csv.DictReader(io.StringIO("\n".join(lines)))
     if not reader.fieldnames or "name" not in reader.fieldnames or "place" not in reader.fieldnames:
-        raise UsageError("overrides CSV needs a header with at least: name,place[,context]")
-    return [(i + 2, row) for i, row in enumerate(reader)]
+        raise UsageError("overrides CSV needs a header with at least: name,place[,context[,article]]")
+    rows = [(i + 2, row) for i, row in enumerate(reader)]
+    for line, row in rows:
+        named = [str(value) for key, value in row.items() if key is not None]
+        # more cells than the header names, and not because a trailing "# comment" holds a comma
+        if None in row and any(str(cell).strip() for cell in row[None]) and not any("#" in v for v in named):
+            header = ",".join(reader.fieldnames)
+            raise UsageError(
+                f"overrides {path}: row {line} has more fields than its header ({header}): "
+                "a line copied from the map needs the header name,place,context,article"
+            )
+    return rows
 
 
 def _yaml_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:

@@ -259,7 +259,8 @@ class Pipeline:
         return None if value is None else result_from_dict(article, value)
 
     def _article_key(self, article: Article) -> str:
-        return f"{content_hash(article)}|{self.fingerprint}"
+        key = f"{content_hash(article)}|{self.fingerprint}"
+        return f"{key}|{article.id}" if self.resolve_options.overrides.per_article else key
 
     @functools.cached_property
     def fingerprint(self) -> str:

@@ -1,11 +1,14 @@
 """The map page and the per-article reader views. The only module that imports folium/branca.
 
-Design: folium builds the page skeleton (map, tile layer, MarkerCluster); the markers themselves are
-created in the browser from one embedded JSON document, and each popup's HTML (built and escaped here,
-by `popup_html`) is bound lazily. Why not one `folium.Marker` + `folium.Popup` per place: folium's Popup
-pastes the HTML into a JS template literal (so a backtick or `${` in a title would run as code), needs
-jQuery from a CDN, and costs ~1 KB of generated code per marker; the map also needs an id -> marker
-table for `#place=<id>` links, which folium's random variable names do not give.
+Design: folium builds the page skeleton (map, tile layer, MarkerCluster); the markers, popups and tables
+are created in the browser (templates/map.js, tables.js) from one embedded JSON document: the points, each
+with its popup's rows (`popup_data`), and one table of articles the rows point into, so a title is written
+once however many popups list it. The only HTML in that document is each mention's sentence, escaped here
+(`sentence_html`); the script puts everything else in with textContent. Why not one `folium.Marker` +
+`folium.Popup` per place: folium's Popup pastes the HTML into a JS template literal (so a backtick or `${`
+in a title would run as code), needs jQuery from a CDN, and costs ~1 KB of generated code per marker; the
+map also needs an id -> marker table for `#place=<id>` links, which folium's random variable names do not
+give.
 
 Everything derived from an article is escaped with `html.escape`; URLs are kept only with an
 http(s) scheme. Leaflet and MarkerCluster come from the XStatic packages and are inlined, so the page
@@ -25,7 +28,7 @@ import re
 import shutil
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path, PurePath
@@ -43,9 +46,13 @@ from geomap.models import Article, ArticleResult, Place, Resolution
 from geomap.outputs import write_text_atomic
 
 DEFAULT_ATTRIBUTION = "Contains data from GeoNames (CC BY 4.0), Natural Earth (public domain)"
-ARTICLES_DIR = "articles"  # reader views go in this folder beside the map file
 MAX_POPUP_ARTICLES = 10
-LOW_CONFIDENCE = 0.5  # a resolution scoring below this shows its score and runner-up places
+LOW_CONFIDENCE = 0.5  # below this a resolution is "uncertain" (reader views mark it)
+# A resolution's score (the winner's share of a softmax over its candidates) as a word: the lowest score
+# each word stands for, best first.
+SCORE_WORDS = ((0.9, "sure"), (LOW_CONFIDENCE, "likely"), (0.0, "uncertain"))
+MAX_LEFT_OUT_ARTICLES = 10  # articles listed per name in the map's "not placed" table
+OUTLINES_FILE = "admin1.js"  # first-level region outlines, loaded by the map from its folder when zoomed in
 SNIPPET_CONTEXT = 150  # characters kept either side of a mention when a sentence is long
 KIND_GROUPS = ("country", "region", "city", "physical", "other")
 MAX_ARTICLE_TOGGLES = 30  # up to this many articles the filter lists each article, else each source
@@ -167,6 +174,16 @@ def safe_url(url: str | None) -> str | None:
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
+def reader_dir_name(map_path: Path | str) -> str:
+    """The folder of a map's reader views and assets, named after the map: out/gaza.html -> gaza_files."""
+    return f"{PurePath(map_path).stem}_files"
+
+
+def score_word(score: float) -> str:
+    """'sure', 'likely' or 'uncertain'."""
+    return next(word for floor, word in SCORE_WORDS if score >= floor)
+
+
 def reader_filename(article_id: str) -> str:
     """A file name for an article's reader view: readable, filesystem-safe and unique per id."""
     ascii_id = unicodedata.normalize("NFKD", article_id).encode("ascii", "ignore").decode()
@@ -231,44 +248,30 @@ def drawable(place: Place) -> bool:
 # --- popup ------------------------------------------------------------------------------------
 
 
-def popup_html(
-    point: PlacePoint,
-    *,
-    reader_dir: str = ARTICLES_DIR,
-    max_articles: int = MAX_POPUP_ARTICLES,
-    low_confidence: float = LOW_CONFIDENCE,
-) -> str:
-    """The popup of one point; every string in it is escaped."""
-    place = point.place
-    where = " · ".join(_esc(part) for part in (place.feature, place.admin1, place.country) if part)
-    items = "".join(_article_item(ref, reader_dir) for ref in point.articles[:max_articles])
-    hidden = len(point.articles) - max_articles
-    more = f'<p class="gm-more">and {hidden} more</p>' if hidden > 0 else ""
-    return (
-        f'<div class="gm-popup" data-place="{_esc(place.id)}">'
-        f'<h3 class="gm-name">{_esc(place.name)}</h3>'
-        f'<p class="gm-where">{where}</p>'
-        f'<p class="gm-count">{_plural(len(point.articles), "article")}, '
-        f"{_plural(point.mentions, 'mention')}</p>"
-        f"{_uncertainty(point.weakest, low_confidence)}"
-        f'<ol class="gm-articles">{items}</ol>{more}</div>'
-    )
-
-
-def _article_item(ref: ArticleRef, reader_dir: str) -> str:
-    article, first = ref.article, ref.resolutions[0]
-    reader = f"{quote(reader_dir)}/{quote(reader_filename(article.id))}#m-{first.mention.start}"
-    url = safe_url(article.url)
-    title_href = _esc(url) if url else reader
-    external = ' target="_blank" rel="noopener noreferrer"' if url else ""
-    meta = " · ".join(_esc(part) for part in (article.date or "", _source_label(article)) if part)
-    count = f" ({ref.mentions} mentions)" if ref.mentions > 1 else ""
-    return (
-        f'<li><a class="gm-title" href="{title_href}"{external}>{_esc(_title(article))}</a>'
-        f'<span class="gm-meta">{meta}{count}{" · " if meta or count else ""}'
-        f'<a class="gm-reader" href="{reader}">reader view</a></span>'
-        f'<q class="gm-sentence">{sentence_html(first)}</q></li>'
-    )
+def popup_data(
+    point: PlacePoint, position: dict[str, int], *, max_articles: int = MAX_POPUP_ARTICLES
+) -> list[list[object]]:
+    """What the map's script builds a point's popup from (map.js, `popupContent`): one row per article listed,
+    most mentions first: [article index in the page's data, mentions in it, offset of the first mention, its
+    score, its sentence as escaped HTML (`sentence_html`), the name as written when it is not the place's name
+    ("" else), the runner-up places' ids]. The article's title, date, source and links come from the page's
+    table of articles, so a popup costs only what is its own."""
+    rows: list[list[object]] = []
+    for ref in point.articles[:max_articles]:
+        first = ref.resolutions[0]
+        written = _squash(first.mention.text)
+        rows.append(
+            [
+                position[ref.article.id],
+                ref.mentions,
+                first.mention.start,
+                round(first.score, 2),
+                sentence_html(first),
+                "" if written.casefold() == point.place.name.casefold() else written,
+                [p.id for p in first.alternatives if drawable(p)],
+            ]
+        )
+    return rows
 
 
 def sentence_html(res: Resolution, *, context: int = SNIPPET_CONTEXT) -> str:
@@ -292,14 +295,6 @@ _WHITESPACE = re.compile(r"\s+")
 
 def _squash(text: str) -> str:
     return _WHITESPACE.sub(" ", text)
-
-
-def _uncertainty(res: Resolution, threshold: float) -> str:
-    if res.score >= threshold:
-        return ""
-    others = "".join(f"<li>{_esc(p.label)} ({_esc(p.feature)})</li>" for p in res.alternatives[:3])
-    listed = f' Other candidates:<ul class="gm-alternatives">{others}</ul>' if others else ""
-    return f'<div class="gm-uncertain">Uncertain match (score {res.score:.2f}).{listed}</div>'
 
 
 # --- reader view ------------------------------------------------------------------------------
@@ -391,10 +386,10 @@ def _mention_html(res: Resolution, span: str, map_href: str, low: float) -> str:
         why = f": {res.reason}" if res.reason else ""
         return f'<span class="gm-unresolved" {anchor} title="{_esc("unresolved" + why)}">{_esc(span)}</span>'
     hint = f"{res.place.label} ({res.place.feature})" if res.place.feature else res.place.label
+    hint += f" — {score_word(res.score)}, score {res.score:.2f}"
     css = "gm-place"
     if res.score < low:
         css += " gm-uncertain"
-        hint += f" — uncertain, score {res.score:.2f}"
     href = _place_href(map_href, res.place)
     return f'<a class="{css}" {anchor} href="{href}" title="{_esc(hint)}">{_esc(span)}</a>'
 
@@ -403,14 +398,17 @@ def _mention_html(res: Resolution, span: str, map_href: str, low: float) -> str:
 
 
 def map_html(
-    points: Sequence[PlacePoint],
+    results: Sequence[ArticleResult],
     *,
     title: str = "geomap",
     cdn: bool = False,
     attribution: str = DEFAULT_ATTRIBUTION,
-    reader_dir: str = ARTICLES_DIR,
+    reader_dir: str = "map_files",
 ) -> str:
-    """The map page as one HTML string (byte-stable for the same input)."""
+    """The map page as one HTML string (byte-stable for the same input): a point per drawable place, and
+    the tables of places, articles and names not placed beside it."""
+    results = unique_results(results)
+    points = [p for p in aggregate(results) if drawable(p.place)]
     fmap = folium.Map(location=None, tiles=None, control_scale=True, world_copy_jump=True, font_size="0.875rem")
     figure = fmap.get_root()
     assert isinstance(figure, branca.element.Figure)
@@ -424,21 +422,25 @@ def map_html(
         heat.add_to(fmap)
     folium.LayerControl(collapsed=True).add_to(fmap)
     _use_assets(fmap, cluster, figure, cdn=cdn)
-    articles = _mapped_articles(points)
+    articles = _ordered_articles(results)
     position = {article.id: i for i, article in enumerate(articles)}
     mode, groups, group_of = _filter_groups(articles)
     data = {
         "title": title,
         "attribution": _esc(attribution),
-        "points": [_point_data(p, reader_dir, position) for p in points],
-        "articles": [{"g": g, "d": iso_date(a.date)} for a, g in zip(articles, group_of, strict=True)],
+        "points": [_point_data(p, position) for p in points],
+        "articles": [_article_data(a, g, reader_dir) for a, g in zip(articles, group_of, strict=True)],
         "groups": groups,
         "groupMode": mode,
+        "alts": _alternatives_data(points),
+        "left": _left_out_data(results, position),
+        "outlines": f"{quote(reader_dir)}/{OUTLINES_FILE}",
+        "scoreWords": SCORE_WORDS,
     }
     figure.html.add_child(_Raw(_json_script("geomap-data", data)))
     # Country outlines under the tiles, so the map still shows the world when tiles cannot load.
     figure.html.add_child(_Raw(_basemap_script()))
-    scripts = [_asset_text("controls.js"), _asset_text("map.js")]
+    scripts = [_asset_text("controls.js"), _asset_text("tables.js"), _asset_text("map.js")]
     if heat is not None:  # folium ships this plugin; inline it (in the body, after Leaflet in both modes)
         scripts.append(_folium_heat_js())
     figure.html.add_child(_Raw("<script>" + "\n".join(scripts) + "</script>"))
@@ -447,13 +449,64 @@ def map_html(
     return figure.render()
 
 
-def _mapped_articles(points: Sequence[PlacePoint]) -> list[Article]:
-    """The articles behind the points, oldest first (undated last), then by title."""
-    found: dict[str, Article] = {}
+def _ordered_articles(results: Sequence[ArticleResult]) -> list[Article]:
+    """Every article of the map, oldest first (undated last), then by title."""
+    return sorted((r.article for r in results), key=lambda a: (iso_date(a.date) or "9999", _title(a).casefold(), a.id))
+
+
+def _article_data(article: Article, group: int, reader_dir: str) -> dict[str, object]:
+    """An article's row in the map's data: filter group, date, title, source, id, reader page, original URL."""
+    return {
+        "g": group,
+        "d": iso_date(article.date),
+        "t": _title(article),
+        "s": _source_label(article),
+        "i": article.id,
+        "r": f"{quote(reader_dir)}/{quote(reader_filename(article.id))}",
+        "u": safe_url(article.url) or "",
+    }
+
+
+def _alternatives_data(points: Sequence[PlacePoint]) -> dict[str, list[object]]:
+    """id -> [label, feature, lat, lon] of every runner-up a popup offers (popups name them by id)."""
+    table: dict[str, list[object]] = {}
     for point in points:
-        for ref in point.articles:
-            found.setdefault(ref.article.id, ref.article)
-    return sorted(found.values(), key=lambda a: (iso_date(a.date) or "9999", _title(a).casefold(), a.id))
+        for ref in point.articles[:MAX_POPUP_ARTICLES]:  # the articles a popup lists (popup_data)
+            for place in ref.resolutions[0].alternatives:
+                if place.id not in table and drawable(place):
+                    table[place.id] = [place.label, place.feature, round(place.lat, 4), round(place.lon, 4)]
+    return table
+
+
+@dataclass
+class _LeftOut:
+    name: str  # as first written
+    reason: str
+    mentions: int = 0
+    articles: dict[int, int] = field(default_factory=dict)  # article index -> offset of its first mention
+
+
+def _left_out_data(results: Sequence[ArticleResult], position: dict[str, int]) -> list[dict[str, object]]:
+    """Names recognised but not placed: one row per name, in most articles first, with the articles (index
+    into the page's articles and the offset of the first mention, at most MAX_LEFT_OUT_ARTICLES) and why."""
+    names: dict[str, _LeftOut] = {}
+    for result in results:
+        for res in result.unresolved:
+            written = _squash(res.mention.text)
+            row = names.setdefault(written.casefold(), _LeftOut(written, res.reason))
+            row.mentions += 1
+            row.articles.setdefault(position[result.article.id], res.mention.start)
+    rows = sorted(names.values(), key=lambda r: (-len(r.articles), -r.mentions, r.name.casefold(), r.name))
+    return [
+        {
+            "n": r.name,
+            "r": r.reason,
+            "m": r.mentions,
+            "c": len(r.articles),
+            "a": list(r.articles.items())[:MAX_LEFT_OUT_ARTICLES],
+        }
+        for r in rows
+    ]
 
 
 def _filter_groups(articles: Sequence[Article]) -> tuple[str, list[str], list[int]]:
@@ -491,19 +544,21 @@ def iso_date(value: str | None) -> str:
     return f"{year}-{month}-{day}"
 
 
-def _point_data(point: PlacePoint, reader_dir: str, position: dict[str, int]) -> dict[str, object]:
+def _point_data(point: PlacePoint, position: dict[str, int]) -> dict[str, object]:
     place = point.place
     return {
         "id": place.id,
         "name": place.name,
         "sub": ", ".join(part for part in (place.admin1, place.country) if part and part != place.name),
+        "c": place.country,
         "lat": round(place.lat, 6),
         "lon": round(place.lon, 6),
+        "f": place.feature,
         "k": kind_group(place),
         "a": len(point.articles),
         "m": point.mentions,
-        "html": popup_html(point, reader_dir=reader_dir),
         "arts": [position[ref.article.id] for ref in point.articles],
+        "refs": popup_data(point, position),
     }
 
 
@@ -608,6 +663,13 @@ def _basemap_script() -> str:
 
 
 @cache
+def _outlines_script() -> str:
+    """The first-level region outlines as a script the map loads from its folder when zoomed in (a script
+    element, unlike fetch(), loads from a file: URL)."""
+    return f"geomapOutlines({_script_json(json.loads(_asset_text('admin1-outlines.json')))});\n"
+
+
+@cache
 def _folium_heat_js() -> str:
     """Leaflet.heat as shipped inside the folium package (folium links it from a CDN by default)."""
     return _read(Path(str(resources.files("folium").joinpath("templates", "leaflet_heat.min.js"))))
@@ -708,7 +770,8 @@ def write_map(
     cdn: bool = False,
     attribution: str = DEFAULT_ATTRIBUTION,
 ) -> MapOutput:
-    """Write the map to `out_path` and one reader view per article into `articles/` beside it."""
+    """Write the map to `out_path` and one reader view per article into the folder beside it named after it
+    (`out/gaza.html` -> `out/gaza_files/`)."""
     with MapWriter(out_path, title=title, cdn=cdn, attribution=attribution) as writer:
         for result in results:
             writer.add(result)
@@ -716,10 +779,11 @@ def write_map(
 
 
 class MapWriter:
-    """The map, built as results arrive: each article's reader view is written at once (into a hidden folder,
-    moved into `articles/` when the map is finished, so an interrupted run leaves no page of a map that was never
-    written), and only what the map page and the exports need is kept: the article's metadata and resolutions,
-    not its text. Use as a context manager: leaving it unfinished removes the hidden folder."""
+    """The map, built as results arrive: each article's reader view is written at once (into a hidden folder
+    that replaces the map's folder, `<map name>_files/`, when the map is finished: an interrupted run leaves no
+    page of a map that was never written, and a finished one no page of an earlier run), and only what the map
+    page and the exports need is kept: the article's metadata and resolutions, not its text. Use as a context
+    manager: leaving it unfinished removes the hidden folder."""
 
     def __init__(
         self, out_path: Path, *, title: str = "geomap", cdn: bool = False, attribution: str = DEFAULT_ATTRIBUTION
@@ -729,8 +793,9 @@ class MapWriter:
         self.results: list[ArticleResult] = []  # as added, first of each id, without the article's text
         self._names: list[str] = []  # reader pages written, in order
         self._ids: set[str] = set()
-        self._articles_dir = self.out_path.parent / ARTICLES_DIR
-        self._staging = self.out_path.parent / f".{ARTICLES_DIR}-{os.getpid()}.partial"
+        self.reader_dir = reader_dir_name(self.out_path)
+        self._articles_dir = self.out_path.parent / self.reader_dir
+        self._staging = self.out_path.parent / f".{self.reader_dir}-{os.getpid()}.partial"
         self._map_href = "../" + quote(self.out_path.name)
 
     def __enter__(self) -> MapWriter:
@@ -743,8 +808,7 @@ class MapWriter:
         if result.article.id in self._ids:
             return  # one reader view per id: the first occurrence wins
         self._ids.add(result.article.id)
-        if not self._names:
-            self._staging.mkdir(parents=True, exist_ok=True)
+        self._staging.mkdir(parents=True, exist_ok=True)
         name = reader_filename(result.article.id)
         atomic_write(self._staging / name, reader_html(result, map_href=self._map_href))
         self._names.append(name)
@@ -752,14 +816,29 @@ class MapWriter:
 
     def finish(self) -> MapOutput:
         points = aggregate(self.results)
-        drawn = [p for p in points if drawable(p.place)]
-        html = map_html(drawn, title=self.title, cdn=self.cdn, attribution=self.attribution)
-        self._articles_dir.mkdir(parents=True, exist_ok=True)
-        for name in self._names:
-            os.replace(self._staging / name, self._articles_dir / name)
+        drawn = sum(1 for p in points if drawable(p.place))
+        html = map_html(
+            self.results, title=self.title, cdn=self.cdn, attribution=self.attribution, reader_dir=self.reader_dir
+        )
+        self._staging.mkdir(parents=True, exist_ok=True)
+        atomic_write(self._staging / OUTLINES_FILE, _outlines_script())
+        self._replace_folder()
         atomic_write(self.out_path, html)
         paths = tuple(self._articles_dir / name for name in self._names)
-        return MapOutput(self.out_path, paths, places=len(points), points=len(drawn))
+        return MapOutput(self.out_path, paths, places=len(points), points=drawn)
+
+    def _replace_folder(self) -> None:
+        """The staged folder becomes the map's folder; the previous one (an earlier run's pages) goes."""
+        old = self._staging.with_suffix(".old")
+        if self._articles_dir.is_dir():
+            os.replace(self._articles_dir, old)
+        try:
+            os.replace(self._staging, self._articles_dir)
+        except OSError:
+            if old.exists():
+                os.replace(old, self._articles_dir)  # put the previous pages back
+            raise
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def atomic_write(path: Path, text: str) -> None:

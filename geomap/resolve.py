@@ -105,7 +105,7 @@ def _resolve_names(
     sense per name), and the mentions a qualifier of their own gives another sense (by offset): "Springfield
     ... named after Springfield, Massachusetts" names two places. A name first written with a qualifier
     ("Lima, Ohio ... Lima") keeps that sense throughout."""
-    rules = {normalize(m.text): options.overrides.rule_for(m.text, article.text) for m in mentions}
+    rules = {normalize(m.text): options.overrides.rule_for(m.text, article.text, article.id) for m in mentions}
     never = {key for key, rule in rules.items() if rule is not None and rule.place is None}
     mentions = [m for m in mentions if normalize(m.text) not in never]
     toponyms = [m for m in mentions if m.kind != "demonym"]

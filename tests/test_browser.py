@@ -7,6 +7,9 @@ fails the test. Skipped when no chromium is installed, unless GEOMAP_REQUIRE_BRO
 from __future__ import annotations
 
 import base64
+import csv
+import io
+import json
 import os
 import re
 import shutil
@@ -15,17 +18,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from playwright.sync_api import Browser, ConsoleMessage, ElementHandle, Page, Route, sync_playwright
 
+from geomap.cli import cli
+from geomap.formats import csv_cell
+from geomap.geo import great_circle_km
 from geomap.render import MapOutput, reader_filename, write_map
+from tests.conftest import SEEDS
 from tests.test_render import (
     ALL_PLACES,
     LYON,
     PARIS,
     RHONE,
     SPRINGFIELD,
+    SPRINGFIELD_MA,
     TWIN_A,
     TWIN_B,
+    XSS_NAME,
     XSS_TITLE,
     sample_results,
 )
@@ -57,9 +67,7 @@ def browser() -> Iterator[Browser]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> MapOutput:
-    return write_map(
-        sample_results(), tmp_path_factory.mktemp("site") / "out" / "map.html", title="Browser test"
-    )
+    return write_map(sample_results(), tmp_path_factory.mktemp("site") / "out" / "map.html", title="Browser test")
 
 
 @dataclass
@@ -148,9 +156,10 @@ def test_clicking_a_pin_shows_its_articles(watched: Watched, site: MapOutput) ->
     popup = page.wait_for_selector(".leaflet-popup-content .gm-popup")
     assert "1 article, 1 mention" in popup.inner_text()
     reader = popup.query_selector("a.gm-reader")
-    assert reader.get_attribute("href").startswith(f"articles/{reader_filename('news/trade.txt')}#m-")
+    assert reader.get_attribute("href").startswith(f"map_files/{reader_filename('news/trade.txt')}#m-")
     assert popup.query_selector("a.gm-title").inner_text() == "Trade deal"
-    assert "score 0.30" in popup.inner_text()
+    score = popup.query_selector(".gm-score")
+    assert (score.inner_text(), score.get_attribute("title")) == ("uncertain", "score 0.30")
     assert page.evaluate("location.hash") == "#place=gn%3A5"
 
 
@@ -168,7 +177,7 @@ def test_reader_link_and_back_link_round_trip(watched: Watched, site: MapOutput)
     assert "3 articles, 4 mentions" in popup.inner_text()
     popup.query_selector("a.gm-reader").click()
     page.wait_for_selector("article .gm-text")
-    assert page.url.split("#")[0].endswith(f"/articles/{reader_filename('news/floods.txt')}")
+    assert page.url.split("#")[0].endswith(f"/map_files/{reader_filename('news/floods.txt')}")
     target = page.query_selector(":target")
     assert target is not None and target.inner_text() == "Paris"
     assert "gm-place" in target.get_attribute("class")
@@ -185,7 +194,7 @@ def test_reader_link_and_back_link_round_trip(watched: Watched, site: MapOutput)
 
 def test_reader_view_marks_unresolved_mentions(watched: Watched, site: MapOutput) -> None:
     page = watched.page
-    page.goto((site.map_path.parent / "articles" / reader_filename("news/trade.txt")).as_uri())
+    page.goto((site.map_path.parent / "map_files" / reader_filename("news/trade.txt")).as_uri())
     unresolved = page.query_selector(".gm-text .gm-unresolved")
     assert unresolved.inner_text() == "Atlantis"
     assert unresolved.get_attribute("title").startswith("unresolved")
@@ -208,12 +217,12 @@ def test_article_markup_executes_nothing(watched: Watched, site: MapOutput) -> N
     titles = [a.inner_text() for a in popup.query_selector_all("a.gm-title")]
     assert XSS_TITLE in titles  # shown as text
     xss_link = next(a for a in popup.query_selector_all("a.gm-title") if a.inner_text() == XSS_TITLE)
-    assert xss_link.get_attribute("href").startswith("articles/")  # the javascript: URL was dropped
+    assert xss_link.get_attribute("href").startswith("map_files/")  # the javascript: URL was dropped
     open_popup(page, PARIS.id)
     page.wait_for_timeout(200)
     assert page.evaluate(INJECTION_CHECK) == CLEAN
 
-    xss_link = page.query_selector(f'a.gm-reader[href^="articles/{reader_filename("news/xss.txt")}"]')
+    xss_link = page.query_selector(f'a.gm-reader[href^="map_files/{reader_filename("news/xss.txt")}"]')
     xss_link.click()
     page.wait_for_selector("article .gm-text")
     page.wait_for_timeout(200)
@@ -221,6 +230,21 @@ def test_article_markup_executes_nothing(watched: Watched, site: MapOutput) -> N
     assert page.inner_text("h1") == XSS_TITLE
     assert page.query_selector("a.gm-original") is None
     assert watched.errors == [] and watched.foreign == []
+
+    # the tables show the hostile title and the hostile name recognised in it as text, and run nothing
+    page = open_map(watched, site)
+    page.click(".gm-open-tables")
+    page.click(".gm-tab[data-table=articles]")
+    assert XSS_TITLE in page.eval_on_selector_all(".gm-table a.gm-reader-link", "as => as.map(a => a.textContent)")
+    page.click(".gm-tab[data-table=not-placed]")
+    assert XSS_NAME in page.eval_on_selector_all(
+        ".gm-table tbody tr td:first-child", "tds => tds.map(t => t.textContent)"
+    )
+    open_popup(page, LYON.id)
+    page.click('.leaflet-popup-content li[data-art="news/xss.txt"] .gm-wrong')  # the box quotes the article
+    page.wait_for_timeout(200)
+    assert page.evaluate(INJECTION_CHECK) == CLEAN
+    assert watched.errors == []
 
 
 PIXEL_VARIETY = """async (src) => {
@@ -240,9 +264,7 @@ PIXEL_VARIETY = """async (src) => {
 }"""
 
 
-def test_screenshot_is_not_blank(
-    watched: Watched, site: MapOutput, tmp_path_factory: pytest.TempPathFactory
-) -> None:
+def test_screenshot_is_not_blank(watched: Watched, site: MapOutput, tmp_path_factory: pytest.TempPathFactory) -> None:
     page = open_map(watched, site, f"#place={PARIS.id.replace(':', '%3A')}")
     page.wait_for_selector(".leaflet-popup-content .gm-popup")
     png = page.screenshot()
@@ -363,4 +385,290 @@ def test_filter_by_article_and_date(watched: Watched, site: MapOutput) -> None:
     page.click(".gm-all-none button:has-text('None')")
     open_popup(page, RHONE.id)
     assert len(shown_ids(page)) == 7
+    assert watched.errors == []
+
+
+# --- checking and correcting (issue 12) ------------------------------------------------------------
+
+
+def popup_item(popup: ElementHandle, article_id: str) -> ElementHandle:
+    item = popup.query_selector(f'li[data-art="{article_id}"]')
+    assert item is not None, article_id
+    return item
+
+
+def test_popup_explains_each_mention(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    popup = open_popup(page, PARIS.id)
+    assert "3 articles, 4 mentions" in popup.inner_text()
+    assert popup.query_selector(".gm-where").inner_text() == "capital · Île-de-France, France"
+    floods = popup_item(popup, "news/floods.txt")
+    hrefs = [a.get_attribute("href") for a in floods.query_selector_all("a")]
+    reader = f"map_files/{reader_filename('news/floods.txt')}#m-15"
+    assert hrefs == ["https://example.com/floods", reader]  # title -> the original; the reader view
+    assert floods.query_selector(".gm-meta").inner_text() == "2024-03-01 · floods.txt (2 mentions) · reader view"
+    assert floods.query_selector("q").inner_html() == "Heavy rain hit <mark>Paris</mark> on Monday."
+    assert floods.query_selector(".gm-score").inner_text() == "sure"
+    assert floods.query_selector(".gm-alts-toggle") is None  # no runner-up: nothing to offer
+    trade = popup_item(popup, "news/trade.txt")
+    assert trade.query_selector("a.gm-title").get_attribute("href") == trade.query_selector(
+        "a.gm-reader"
+    ).get_attribute("href")
+    twins = open_popup(page, TWIN_A.id)
+    assert "1 article, 1 mention" in twins.inner_text() and "Example Times" in twins.inner_text()
+
+    popup = open_popup(page, SPRINGFIELD.id)
+    item = popup_item(popup, "news/trade.txt")
+    assert item.query_selector(".gm-score").inner_text() == "uncertain"
+    item.query_selector(".gm-alts-toggle").click()
+    away = round(great_circle_km(SPRINGFIELD.lat, SPRINGFIELD.lon, SPRINGFIELD_MA.lat, SPRINGFIELD_MA.lon))
+    assert item.query_selector(".gm-alts").inner_text() == (
+        f"Springfield, Massachusetts, United States (city) · {away:,} km away"
+    )
+    item.query_selector(".gm-alts-toggle").click()  # and closes again
+    assert item.query_selector(".gm-alts") is None
+    assert watched.errors == []
+
+
+def test_wrong_place_offers_override_lines_to_copy(browser: Browser, site: MapOutput) -> None:
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    context.set_default_timeout(10_000)
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:") else route.abort())
+    page.goto(site.map_path.as_uri())
+    page.wait_for_selector(READY)
+    popup = open_popup(page, SPRINGFIELD.id)
+    popup_item(popup, "news/trade.txt").query_selector(".gm-wrong").click()
+    lines = page.eval_on_selector_all(".gm-fix .gm-fix-line", "codes => codes.map(c => c.textContent)")
+    assert lines == [
+        f"Springfield,{SPRINGFIELD_MA.id},,news/trade.txt",  # it is the runner-up, in this article
+        "Springfield,-,,news/trade.txt",  # no place in this article
+        "Springfield,-,,",  # never
+    ]
+    labels = page.eval_on_selector_all(".gm-fix .gm-fix-label", "ls => ls.map(l => l.textContent)")
+    assert labels[0] == "It is Springfield, Massachusetts, United States:"
+    page.click(".gm-fix .gm-copy >> nth=0")
+    page.wait_for_selector(".gm-fix .gm-copy:text-is('Copied')")
+    assert page.evaluate("navigator.clipboard.readText()") == lines[0]
+    context.close()
+
+
+def test_names_not_placed_are_listed_with_their_articles(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    assert page.inner_text(".gm-open-left") == "2 names not placed"
+    page.click(".gm-open-left")
+    rows = page.eval_on_selector_all(
+        ".gm-table[data-table=not-placed] tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+    assert sorted(rows) == sorted(
+        [["Atlantis", "1", "Trade deal", "no candidate"], [XSS_NAME, "1", XSS_TITLE, "no candidate"]]
+    )
+    page.click(".gm-table[data-table=not-placed] a:text-is('Trade deal')")
+    page.wait_for_selector("article .gm-text")
+    assert page.url.endswith(f"/map_files/{reader_filename('news/trade.txt')}#m-61")
+    assert page.inner_text(":target") == "Atlantis" and "gm-unresolved" in page.get_attribute(":target", "class")
+
+
+def table_rows(page: Page, table: str) -> list[list[str]]:
+    return page.eval_on_selector_all(
+        f".gm-table[data-table={table}] tbody tr", "rs => rs.map(r => [...r.cells].map(c => c.innerText.trim()))"
+    )
+
+
+def test_places_table_sorts_and_flies_to_each_point(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-open-tables")
+    rows = table_rows(page, "places")
+    assert len(rows) == len(ALL_PLACES)
+    assert rows[0][0].startswith("Paris") and rows[0][3:] == ["3", "4"]  # most articles first
+    page.click(".gm-table[data-table=places] th:text-is('Place')")
+    names = [row[0].split("\n")[0] for row in table_rows(page, "places")]
+    assert names == sorted(names, key=str.casefold)
+    page.click(".gm-table[data-table=places] th:text-is('Place')")
+    assert [row[0].split("\n")[0] for row in table_rows(page, "places")] == names[::-1]
+    for place in (LYON, RHONE, TWIN_B):
+        page.click(f".gm-table[data-table=places] tbody tr:has(strong:text-is('{place.name}'))")
+        page.wait_for_selector(f'.leaflet-popup-content .gm-popup[data-place="{place.id}"]')
+        centre = page.evaluate("[geomap.map.getCenter().lat, geomap.map.getCenter().lng]")
+        assert great_circle_km(*centre, place.lat, place.lon) < 300
+    page.click(".gm-tab[data-table=articles]")
+    rows = table_rows(page, "articles")
+    assert [r[0] for r in rows][:1] == ["Floods in Paris ↗"] and len(rows) == 4  # dated first
+    assert rows[0][1:] == ["2024-03-01", "floods.txt", "Paris, France, Rhône"]
+    assert watched.errors == []
+
+
+def shown(page: Page) -> list[str]:
+    return sorted(page.evaluate("geomap.cluster.getLayers().map(m => m.gmPoint.id)"))
+
+
+def test_filters_combine_drive_the_tables_and_survive_a_reload(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-filter summary")
+    page.select_option(".gm-country", "France")
+    assert shown(page) == sorted([PARIS.id, LYON.id, "gn:3", RHONE.id])
+    page.uncheck(".gm-kind:has-text('Country') input")
+    assert shown(page) == sorted([PARIS.id, LYON.id, RHONE.id])
+    page.fill(".gm-min", "2")
+    page.dispatch_event(".gm-min", "change")
+    assert shown(page) == sorted([PARIS.id, LYON.id])  # Paris in 3 articles, Lyon in 2
+    page.uncheck("label.gm-group:has-text('Twins') input")
+    assert page.inner_text(".gm-title .gm-sub") == "2 of 7 places"
+    page.click(".gm-open-tables")
+    assert len(table_rows(page, "places")) == 2 and page.inner_text(".gm-table-count") == "2 places (filtered)"
+    page.click(".gm-tab[data-table=articles]")
+    assert len(table_rows(page, "articles")) == 3  # the articles that name Paris or Lyon
+    page.fill(".gm-date-from", "2024-04-01")  # after the floods article; the undated ones stay
+    page.dispatch_event(".gm-date-from", "change")
+    assert len(table_rows(page, "articles")) == 2
+    # Lyon is in two undated articles; Paris now has only two that pass
+    assert shown(page) == sorted([PARIS.id, LYON.id])
+    hash_ = page.evaluate("location.hash")
+    assert "country=France" in hash_ and "kind=" in hash_ and "min=2" in hash_ and "from=2024-04-01" in hash_
+    assert "hide=" in hash_
+
+    page.reload()
+    page.wait_for_selector(READY)
+    assert shown(page) == sorted([PARIS.id, LYON.id])
+    assert page.input_value(".gm-country") == "France" and page.input_value(".gm-min") == "2"
+    assert not page.is_checked(".gm-kind:has-text('Country') input")
+    assert page.input_value(".gm-date-from") == "2024-04-01"
+    assert not page.is_checked("label.gm-group:has-text('Twins') input")
+    open_popup(page, PARIS.id)  # the open place joins the hash, beside the filter
+    assert page.evaluate("location.hash").startswith("#place=gn%3A1&country=France")
+    page.click(".gm-filter summary")
+    page.click(".gm-filter-reset")
+    assert shown(page) == sorted(p.id for p in ALL_PLACES)
+    assert page.evaluate("location.hash") == ""  # nothing filtered; the popup closed as the points were redrawn
+    assert watched.errors == []
+
+
+def test_tables_export_formula_safe_csv(watched: Watched, site: MapOutput, tmp_path: Path) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-open-tables")
+    page.click(".gm-tab[data-table=articles]")
+    with page.expect_download() as info:
+        page.click(".gm-export")
+    assert info.value.suggested_filename == "articles.csv"
+    path = tmp_path / "articles.csv"
+    info.value.save_as(path)
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
+    assert rows[0] == ["title", "date", "source", "places", "id", "url"]
+    assert rows[1] == [
+        "Floods in Paris",
+        "2024-03-01",
+        "floods.txt",
+        "Paris; France; Rhône",
+        "news/floods.txt",
+        "https://example.com/floods",
+    ]
+    assert XSS_TITLE in [row[0] for row in rows]
+    # one rule for spreadsheet formulas, the page's and geomap's own CSV files alike
+    cells = ['=HYPERLINK("http://evil.example","x")', "+1", "-2", "@SUM(A1)", "\tx", "\rx", "plain", 'a "b", c', "x\ny"]
+    in_page = page.evaluate("cells => cells.map(c => geomap.tables.csvCell(c))", cells)
+    for cell, js in zip(cells, in_page, strict=True):
+        buffer = io.StringIO()
+        csv.writer(buffer).writerow([csv_cell(cell)])
+        assert js == buffer.getvalue().removesuffix("\r\n"), cell
+    assert watched.errors == []
+
+
+def test_two_maps_in_one_folder_keep_their_own_reader_pages(watched: Watched, tmp_path: Path) -> None:
+    results = sample_results()
+    gaza = write_map(results[:2], tmp_path / "gaza.html")
+    cape = write_map(results[2:], tmp_path / "cape.html")
+    assert {p.parent.name for p in gaza.article_paths} == {"gaza_files"}
+    assert {p.parent.name for p in cape.article_paths} == {"cape_files"}
+    page = watched.page
+    page.goto(cape.article_paths[0].as_uri())
+    page.click("a.gm-back")
+    page.wait_for_selector(READY)
+    assert page.url.split("#")[0].endswith("/cape.html")
+    # a second run of the same map leaves no page of the first
+    again = write_map(results[:1], tmp_path / "gaza.html")
+    assert sorted((tmp_path / "gaza_files").glob("*.html")) == list(again.article_paths)
+    assert len(list((tmp_path / "cape_files").glob("*.html"))) == 2
+    assert watched.errors == []
+
+
+def test_region_outlines_offline_when_zoomed_in_and_neutral_clusters(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    assert not page.evaluate("geomap.outlines.loaded()")  # the world view does not load them
+    colour = page.evaluate("getComputedStyle(document.querySelector('.marker-cluster div')).backgroundColor")
+    red, green, blue = (int(v) for v in re.findall(r"\d+", colour)[:3])
+    assert max(red, green, blue) - min(red, green, blue) < 60  # grey-blue slate, none of the kind colours
+    page.evaluate("geomap.map.setView([48.85, 2.35], 7, {animate: false})")
+    page.wait_for_function("geomap.outlines.loaded() && geomap.map.hasLayer(geomap.outlines.layer())")
+    page.evaluate("geomap.map.setView([48.85, 2.35], 3, {animate: false})")
+    page.wait_for_function("!geomap.map.hasLayer(geomap.outlines.layer())")
+    assert watched.errors == [] and watched.foreign == []
+
+
+def _map(*args: str | Path) -> None:
+    result = CliRunner().invoke(cli, ["map", *map(str, args), "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def test_an_override_line_copied_from_the_map_moves_the_point(
+    watched: Watched, cache_dir: Path, tmp_path: Path
+) -> None:
+    """The loop the README shows: open the popup, take the line for the right place, add it to the overrides
+    file, map again: the point has moved, in this article only."""
+    article = tmp_path / "in" / "paris.txt"
+    article.parent.mkdir()
+    article.write_text("Flooding closed roads in Paris on Monday, officials said.\n", encoding="utf-8")
+    out = tmp_path / "out" / "map.html"
+    _map(article, "-o", out, "--cache-dir", cache_dir)
+    page = open_map(watched, MapOutput(out, (), 0, 0))
+    [before] = page.evaluate("geomap.data.points.map(p => [p.id, p.c])")
+    assert before[1] == "France"
+    popup = open_popup(page, before[0])
+    popup.query_selector(".gm-wrong").click()
+    rows = page.eval_on_selector_all(
+        ".gm-fix .gm-fix-row",
+        "rs => rs.map(r => [r.querySelector('.gm-fix-label').textContent, r.querySelector('code').textContent])",
+    )
+    [texas] = [line for label, line in rows if "Texas" in label]
+    rules = tmp_path / "overrides.csv"
+    rules.write_text(f"name,place,context,article\n{texas}\n", encoding="utf-8")
+    _map(article, "-o", out, "--cache-dir", cache_dir, "--overrides", rules)
+    page.reload()
+    page.wait_for_selector(READY)
+    [after] = page.evaluate("geomap.data.points.map(p => [p.id, p.sub, p.lon])")
+    assert after[0] == texas.split(",")[1] and "Texas" in after[1] and after[2] < -90
+    # the rule is for that article only: another article's Paris stays in France
+    other = tmp_path / "in" / "other.txt"
+    other.write_text("Flooding closed roads in Paris on Monday, officials said again.\n", encoding="utf-8")
+    _map(article.parent, "-o", out, "--cache-dir", cache_dir, "--overrides", rules)
+    page.reload()
+    page.wait_for_selector(READY)
+    assert sorted(page.evaluate("geomap.data.points.map(p => p.id)")) == sorted([before[0], after[0]])
+    # "no place in this article": gone from the map, and not listed as left out either
+    never = [line for label, line in rows if "no place in this article" in label]
+    rules.write_text(f"name,place,context,article\n{never[0]}\n", encoding="utf-8")
+    _map(article, "-o", out, "--cache-dir", cache_dir, "--overrides", rules)
+    page.reload()
+    page.wait_for_selector(READY)
+    assert page.evaluate("geomap.data.points.length") == 0
+    assert watched.errors == []
+
+
+def test_the_seeds_names_not_placed_are_listed(watched: Watched, cache_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "seeds.html"
+    _map("-o", out, "--cache-dir", cache_dir)  # no paths: the seeds
+    parsed = CliRunner().invoke(cli, ["parse", str(SEEDS), "-q", "--cache-dir", str(cache_dir)])
+    unresolved: dict[str, set[str]] = {}
+    for line in parsed.stdout.splitlines():
+        record = json.loads(line)
+        for mention in record["mentions"]:
+            if mention["place_id"] is None:
+                unresolved.setdefault(mention["text"], set()).add(record["title"])
+    assert unresolved, "the seeds have names that are not placed"
+    page = open_map(watched, MapOutput(out, (), 0, 0))
+    page.click(".gm-open-left")
+    rows = page.eval_on_selector_all(
+        ".gm-table[data-table=not-placed] tbody tr",
+        "rs => rs.map(r => [r.cells[0].textContent, [...r.querySelectorAll('li a')].map(a => a.textContent)])",
+    )
+    assert {name: set(titles) for name, titles in rows} == unresolved
     assert watched.errors == []

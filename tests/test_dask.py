@@ -98,7 +98,7 @@ def test_local_cluster_draws_the_same_map(cache_dir: Path, tmp_path: Path) -> No
         )
         assert run.returncode == 0, run.stderr
         outputs.append(((tmp_path / f"{name}.geojson").read_bytes(), (tmp_path / f"{name}.csv").read_bytes()))
-        outputs.append(sorted(p.name for p in (tmp_path / name / "articles").iterdir()))
+        outputs.append(sorted(p.name for p in (tmp_path / name / "map_files").glob("*.html")))
     assert outputs[0] == outputs[2] and outputs[1] == outputs[3]
     assert len(json.loads(outputs[0][0])["features"]) > 50
 

@@ -57,3 +57,48 @@ def test_unknown_place_id_is_a_clear_error(gazetteer: Gazetteer, tmp_path: Path)
     rules.write_text("nom,lieu\nLima,gn:0\n", encoding="utf-8")
     with pytest.raises(UsageError, match="header"):
         load_overrides(rules, gazetteer.place)
+
+
+def test_a_rule_for_one_article_applies_there_only(gazetteer: Gazetteer, tmp_path: Path) -> None:
+    rules = tmp_path / "o.csv"
+    rules.write_text(
+        "name,place,context,article\nParis,gn:4717560,,news/tx.txt   # Paris, Texas\n"
+        'Lima,-,,"https://example.com/a#b"\nSvitan,-,,\n',
+        encoding="utf-8",
+    )
+    overrides = load_overrides(rules, gazetteer.place)
+    assert overrides.per_article
+    rule = overrides.rule_for("Paris", "Paris again.", "news/tx.txt")
+    assert rule is not None and rule.place is not None and rule.place.admin1 == "Texas"
+    assert overrides.rule_for("Paris", "Paris again.", "news/fr.txt") is None
+    assert overrides.rule_for("Lima", "Lima.", "https://example.com/a#b") is not None  # "#" in an id is kept
+    assert overrides.rule_for("Svitan", "Svitan.", "anything") is not None  # no article: every article
+    assert not load_overrides(_write(tmp_path, "name,place\nSvitan,-\n"), gazetteer.place).per_article
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "rules.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_line_longer_than_its_header_is_an_error(gazetteer: Gazetteer, tmp_path: Path) -> None:
+    """A line copied from the map into a file whose header lacks `article` would otherwise apply everywhere."""
+    path = _write(tmp_path, "name,place,context\nParis,gn:4717560,,news/tx.txt\n")
+    with pytest.raises(UsageError, match=r"rules.csv: row 2 has more fields than its header \(name,place,context\)"):
+        load_overrides(path, gazetteer.place)
+
+
+def test_the_same_text_under_another_id_is_not_served_another_articles_rule(cache_dir: Path, tmp_path: Path) -> None:
+    text = "Flooding closed roads in Paris on Monday."
+    rules = _write(tmp_path, "name,place,context,article\nParis,gn:4717560,,tx\n")
+    for article_id, state in (("tx", "Texas"), ("fr", "Île-de-France"), ("tx", "Texas")):
+        record = json.dumps({"id": article_id, "text": text})
+        result = CliRunner().invoke(
+            cli,
+            ["parse", "-", "-q", "--format", "jsonl", "--cache-dir", str(cache_dir), "--overrides", str(rules)],
+            input=record + "\n",
+        )
+        assert result.exit_code == 0, result.output
+        [mention] = json.loads(result.stdout)["mentions"]
+        assert mention["admin1"] == state, article_id

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import re
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -20,7 +21,7 @@ from geomap.render import (
     atomic_write,
     iso_date,
     marked_resolutions,
-    popup_html,
+    popup_data,
     reader_filename,
     reader_html,
     safe_url,
@@ -75,13 +76,22 @@ PARIS = make_place(1, "Paris", 48.8566, 2.3522, "capital", country="France", adm
 LYON = make_place(2, "Lyon", 45.764, 4.8357, "city", country="France", admin1="Auvergne-Rhône-Alpes")
 FRANCE = make_place(3, "France", 46.0, 2.0, "country", country="France")
 RHONE = make_place(4, "Rhône", 45.2, 4.75, "river", country="France")
-SPRINGFIELD = make_place(
-    5, "Springfield", 39.8017, -89.6437, "city", country="United States", admin1="Illinois"
-)
+SPRINGFIELD = make_place(5, "Springfield", 39.8017, -89.6437, "city", country="United States", admin1="Illinois")
 # Two distinct places on exactly the same coordinate (the map must still show both).
 TWIN_A = make_place(6, "Twin A", -33.9, 18.4, "city", country="South Africa")
 TWIN_B = make_place(7, "Twin B", -33.9, 18.4, "admin2", country="South Africa")
 ALL_PLACES = (PARIS, LYON, FRANCE, RHONE, SPRINGFIELD, TWIN_A, TWIN_B)
+# The runner-up of the uncertain Springfield (not a point of the map).
+SPRINGFIELD_MA = make_place(
+    8, "Springfield", 42.1015, -72.5898, "city", country="United States", admin1="Massachusetts"
+)
+XSS_NAME = "<script>window.__pwned=1</script>"  # recognised in the hostile article, not placed
+
+
+def with_alternatives(result: ArticleResult, name: str, *places: Place) -> ArticleResult:
+    """The result with `places` as the runner-ups of the mention `name`."""
+    resolutions = tuple(replace(r, alternatives=places) if r.mention.text == name else r for r in result.resolutions)
+    return ArticleResult(result.article, resolutions)
 
 
 def sample_results() -> list[ArticleResult]:
@@ -95,12 +105,16 @@ def sample_results() -> list[ArticleResult]:
             date="2024-03-01",
             source="/home/someone/news/floods.txt",
         ),
-        make_result(
-            "news/trade.txt",
-            "Lyon and Paris signed a deal. Springfield sent a delegation. Atlantis did not.",
-            [("Lyon", LYON), ("Paris", PARIS), ("Springfield", SPRINGFIELD, 0.3), ("Atlantis", None)],
-            title="Trade deal",
-            source="trade.txt",
+        with_alternatives(
+            make_result(
+                "news/trade.txt",
+                "Lyon and Paris signed a deal. Springfield sent a delegation. Atlantis did not.",
+                [("Lyon", LYON), ("Paris", PARIS), ("Springfield", SPRINGFIELD, 0.3), ("Atlantis", None)],
+                title="Trade deal",
+                source="trade.txt",
+            ),
+            "Springfield",
+            SPRINGFIELD_MA,
         ),
         make_result(
             "news/cape.txt",
@@ -112,7 +126,7 @@ def sample_results() -> list[ArticleResult]:
         make_result(
             "news/xss.txt",
             XSS_TEXT,
-            [("Lyon", LYON), ("Paris", PARIS)],
+            [("Lyon", LYON), (XSS_NAME, None), ("Paris", PARIS)],
             title=XSS_TITLE,
             url="javascript:window.__pwned=1",
         ),
@@ -223,56 +237,79 @@ def test_sentence_html_falls_back_when_offsets_disagree() -> None:
 # --- popups ---------------------------------------------------------------------------------------
 
 
-def test_popup_lists_place_counts_and_articles() -> None:
-    html = popup_html(point_of(PARIS))
-    assert "Paris" in html and "capital" in html and "Île-de-France" in html and "France" in html
-    assert "3 articles, 4 mentions" in html
-    hrefs = [a["href"] for tag, a in tags_of(html) if tag == "a"]
-    floods_reader = f"articles/{reader_filename('news/floods.txt')}#m-15"
-    trade_reader = f"articles/{reader_filename('news/trade.txt')}#m-9"
-    # title -> the article's URL when it has one, else its reader view; plus the reader view link
-    assert hrefs[:4] == ["https://example.com/floods", floods_reader, trade_reader, trade_reader]
-    assert "2024-03-01" in html and "floods.txt" in html and "/home/someone" not in html
-    assert "Heavy rain hit <mark>Paris</mark> on Monday." in html
-    assert "(2 mentions)" in html
+def test_popup_rows_point_into_the_page_table_of_articles(written: tuple[MapOutput, str]) -> None:
+    output, text = written
+    data = data_of(text)
+    paris = next(p for p in data["points"] if p["id"] == PARIS.id)
+    assert (paris["name"], paris["f"], paris["sub"], paris["a"], paris["m"]) == (
+        "Paris",
+        "capital",
+        "Île-de-France, France",
+        3,
+        4,
+    )
+    articles = [data["articles"][row[0]] for row in paris["refs"]]
+    assert [a["i"] for a in articles] == ["news/floods.txt", "news/trade.txt", "news/xss.txt"]  # most mentions first
+    floods, trade = articles[0], articles[1]
+    assert paris["refs"][0][1:4] == [2, 15, 0.9]  # mentions, offset of the first, its score
+    assert paris["refs"][0][4] == "Heavy rain hit <mark>Paris</mark> on Monday."
+    assert floods["t"] == "Floods in Paris" and floods["u"] == "https://example.com/floods"
+    assert floods["d"] == "2024-03-01" and floods["s"] == "floods.txt"  # a file name, never /home/someone
+    assert floods["r"] == f"map_files/{reader_filename('news/floods.txt')}" and trade["u"] == ""
+    twins = data["articles"][next(p for p in data["points"] if p["id"] == TWIN_A.id)["refs"][0][0]]
+    assert twins["s"] == "Example Times"
+    assert all((output.map_path.parent / a["r"]).is_file() for a in data["articles"])
 
 
-def test_popup_singular_and_site_label() -> None:
-    html = popup_html(point_of(TWIN_A))
-    assert "1 article, 1 mention" in html and "Example Times" in html
+def test_popup_rows_are_capped() -> None:
+    results = [make_result(f"a{i}", f"Story {i} from Lyon.", [("Lyon", LYON)], title=f"T{i}") for i in range(14)]
+    position = {r.article.id: i for i, r in enumerate(results)}
+    rows = popup_data(aggregate(results)[0], position, max_articles=10)
+    assert [row[0] for row in rows] == list(range(10))
 
 
-def test_popup_caps_article_list() -> None:
-    results = [
-        make_result(f"a{i}", f"Story {i} from Lyon.", [("Lyon", LYON)], title=f"T{i}") for i in range(14)
-    ]
-    html = popup_html(aggregate(results)[0], max_articles=10)
-    assert html.count("<li>") == 10 and "and 4 more" in html
-    assert "T9" in html and "T10" not in html
-
-
-def test_popup_shows_score_and_alternatives_when_uncertain() -> None:
+def test_popup_rows_carry_score_written_name_and_runner_ups() -> None:
     result = make_result("u", "Springfield again.", [("Springfield", SPRINGFIELD, 0.2)])
     res = result.resolutions[0]
-    other = make_place(
-        99, "Springfield", 42.1, -72.6, "city", country="United States", admin1="Massachusetts"
-    )
-    result = ArticleResult(
-        result.article, (Resolution(res.mention, SPRINGFIELD, 0.2, alternatives=(other,)),)
-    )
-    html = popup_html(aggregate([result])[0])
-    assert "score 0.20" in html and "Springfield, Massachusetts, United States" in html
-    confident = popup_html(aggregate([make_result("c", "Lyon.", [("Lyon", LYON, 0.95)])])[0])
-    assert "gm-uncertain" not in confident
+    other = make_place(99, "Springfield", 42.1, -72.6, "city", country="United States", admin1="Massachusetts")
+    nowhere = make_place(98, "Springfield", math.nan, 0.0)
+    mention = replace(res.mention, text="SPRINGFIELD")
+    result = ArticleResult(result.article, (Resolution(mention, SPRINGFIELD, 0.2, alternatives=(other, nowhere)),))
+    [row] = popup_data(aggregate([result])[0], {"u": 0})
+    assert row[3] == 0.2 and row[6] == ["gn:99"]  # a runner-up without coordinates is not offered
+    assert row[5] == ""  # written as the place's name (any case): nothing to add
+    result = make_result("p", "Persia traded.", [("Persia", make_place(50, "Iran", 32.0, 53.0, "country"))])
+    assert popup_data(aggregate([result])[0], {"p": 0})[0][5] == "Persia"
 
 
-def test_popup_escapes_everything_from_the_article() -> None:
-    html = popup_html(point_of(LYON))
-    tags = tags_of(html)
-    assert {tag for tag, _ in tags} <= {"div", "h3", "p", "ol", "li", "a", "span", "q", "mark", "ul"}
-    assert not any(name.startswith("on") for _, attrs in tags for name in attrs)
-    assert "javascript:" not in html
-    assert "&lt;/script&gt;&lt;script&gt;" in html  # the title, shown as text
+def test_popup_sentences_are_escaped_html(written: tuple[MapOutput, str]) -> None:
+    data = data_of(written[1])
+    lyon = next(p for p in data["points"] if p["id"] == LYON.id)
+    for row in lyon["refs"]:
+        assert {tag for tag, _ in tags_of(row[4])} <= {"mark"}
+    assert any("&lt;img src=x" in row[4] for p in data["points"] for row in p["refs"])
+    assert XSS_TITLE in [a["t"] for a in data["articles"]]  # plain text: the script puts it in with textContent
+    xss = next(a for a in data["articles"] if a["t"] == XSS_TITLE)
+    assert xss["u"] == ""  # the javascript: URL was dropped
+
+
+def test_runner_ups_and_names_not_placed_in_the_page_data(tmp_path: Path) -> None:
+    result = make_result(
+        "u",
+        "Springfield and Atlantis. Atlantis again.",
+        [("Springfield", SPRINGFIELD, 0.3), ("Atlantis", None), ("Atlantis", None)],
+    )
+    other = make_place(99, "Springfield", 42.1, -72.6, "city", country="United States", admin1="Massachusetts")
+    first = replace(result.resolutions[0], alternatives=(other,))
+    result = ArticleResult(result.article, (first, *result.resolutions[1:]))
+    more = make_result("v", "Atlantis rose.", [("Atlantis", None)], date="2020-01-01")
+    data = data_of(write_map([result, more], tmp_path / "m.html").map_path.read_text(encoding="utf-8"))
+    assert data["alts"] == {"gn:99": ["Springfield, Massachusetts, United States", "city", 42.1, -72.6]}
+    [left] = data["left"]
+    assert (left["n"], left["m"], left["c"], left["r"]) == ("Atlantis", 3, 2, "no candidate")
+    ids = {data["articles"][i]["i"]: start for i, start in left["a"]}
+    assert ids == {"u": 16, "v": 0}  # each article once, at its first mention
+    assert [w for _, w in data["scoreWords"]] == ["sure", "likely", "uncertain"]
 
 
 # --- reader view ----------------------------------------------------------------------------------
@@ -348,7 +385,7 @@ def test_write_map_outputs(written: tuple[MapOutput, str]) -> None:
     assert output.map_path.is_file()
     assert len(output.article_paths) == 4
     for path in output.article_paths:
-        assert path.parent == output.map_path.parent / "articles" and path.is_file()
+        assert path.parent == output.map_path.parent / "map_files" and path.is_file()
     leftovers = [p for p in output.map_path.parent.rglob("*") if p.name.endswith(".tmp")]
     assert leftovers == []
 
@@ -377,8 +414,6 @@ def test_map_data_and_attribution(written: tuple[MapOutput, str]) -> None:
     block = text[text.index('id="geomap-data">') :]
     block = block[: block.index("</script>")]
     assert "</" not in block and "<!" not in block  # nothing can close the data element early
-    paris = next(p for p in data["points"] if p["id"] == PARIS.id)
-    assert paris["html"] == popup_html(point_of(PARIS))
 
 
 def test_map_links_are_relative(tmp_path: Path, written: tuple[MapOutput, str]) -> None:
@@ -388,12 +423,9 @@ def test_map_links_are_relative(tmp_path: Path, written: tuple[MapOutput, str]) 
             href = attrs.get("href") or ""
             if tag == "a" and not href.startswith("https://example.com"):
                 assert href.startswith("../map.html"), href
-    for point in data_of(text)["points"]:
-        for tag, attrs in tags_of(point["html"]):
-            href = attrs.get("href") or ""
-            if tag == "a" and not href.startswith("https://"):
-                target = output.map_path.parent / href.split("#")[0]
-                assert target.is_file(), href
+    for article in data_of(text)["articles"]:
+        assert (output.map_path.parent / article["r"]).is_file(), article["r"]
+    assert (output.map_path.parent / data_of(text)["outlines"]).is_file()
 
 
 def test_map_named_differently_is_linked_back(tmp_path: Path) -> None:
@@ -420,9 +452,7 @@ def test_cdn_mode_links_assets(tmp_path: Path) -> None:
 def test_undrawable_places_are_counted_but_not_drawn(tmp_path: Path) -> None:
     nowhere = make_place(50, "Nowhere", math.nan, 0.0)
     far = make_place(51, "Far", 95.0, 0.0)
-    results = [
-        make_result("n", "Nowhere and Far and Lyon.", [("Nowhere", nowhere), ("Far", far), ("Lyon", LYON)])
-    ]
+    results = [make_result("n", "Nowhere and Far and Lyon.", [("Nowhere", nowhere), ("Far", far), ("Lyon", LYON)])]
     output = write_map(results, tmp_path / "map.html")
     assert (output.places, output.points) == (3, 1)
     assert [p["id"] for p in data_of(output.map_path.read_text(encoding="utf-8"))["points"]] == [LYON.id]
@@ -468,9 +498,7 @@ def test_iso_date(value: str | None, expected: str) -> None:
 
 
 def test_filter_data_lists_articles_or_sources(tmp_path: Path) -> None:
-    data = data_of(
-        write_map(sample_results(), tmp_path / "a" / "map.html").map_path.read_text(encoding="utf-8")
-    )
+    data = data_of(write_map(sample_results(), tmp_path / "a" / "map.html").map_path.read_text(encoding="utf-8"))
     assert data["groupMode"] == "article"
     assert data["groups"][0] == "Floods in Paris"  # dated first
     assert [a["d"] for a in data["articles"]] == ["2024-03-01", "", "", ""]
@@ -479,9 +507,7 @@ def test_filter_data_lists_articles_or_sources(tmp_path: Path) -> None:
         [XSS_TITLE, "Floods in Paris", "Trade deal"]
     )
     many = [
-        make_result(
-            f"n{i}", "Lyon.", [("Lyon", LYON)], source=f"/x/feed{i % 3}.jsonl:{i}", site="S" if i == 0 else ""
-        )
+        make_result(f"n{i}", "Lyon.", [("Lyon", LYON)], source=f"/x/feed{i % 3}.jsonl:{i}", site="S" if i == 0 else "")
         for i in range(40)
     ]
     data = data_of(write_map(many, tmp_path / "b" / "map.html").map_path.read_text(encoding="utf-8"))
@@ -547,8 +573,6 @@ def test_write_csv_one_row_per_mention(tmp_path: Path) -> None:
 
 
 def test_map_title_is_escaped(tmp_path: Path) -> None:
-    text = write_map(sample_results()[:1], tmp_path / "map.html", title=XSS_TITLE).map_path.read_text(
-        encoding="utf-8"
-    )
+    text = write_map(sample_results()[:1], tmp_path / "map.html", title=XSS_TITLE).map_path.read_text(encoding="utf-8")
     assert "<title>&lt;/script&gt;&lt;script&gt;window.__pwned=1" in text
     assert XSS_TITLE not in text and data_of(text)["title"] == XSS_TITLE

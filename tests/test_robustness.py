@@ -138,7 +138,7 @@ def _map_data(path: Path) -> dict:
 
 def _mapped_readers(data: dict) -> set[str]:
     """Reader-view files the map's popups link to: one per article on the map."""
-    return {m for p in data["points"] for m in re.findall(r'href="articles/([^"#]+)', p["html"])}
+    return {data["articles"][i]["r"].removeprefix("map_files/") for p in data["points"] for i in p["arts"]}
 
 
 def _complete_map(path: Path) -> bool:
@@ -221,7 +221,7 @@ def test_mixed_folder_exits_3_and_names_every_bad_input(mixed: Path, mixed_map: 
     assert "Traceback" not in result.output and result.stdout == ""
     [summary] = [m for m in map(SUMMARY.match, lines) if m]
     assert int(summary.group(2)) == len(BAD)
-    assert int(summary.group(1)) == len(list((out.parent / "articles").iterdir()))
+    assert int(summary.group(1)) == len(list((out.parent / "map_files").glob("*.html")))
 
 
 def test_mixed_folder_maps_every_good_article(mixed_map: MixedRun) -> None:
@@ -230,19 +230,21 @@ def test_mixed_folder_maps_every_good_article(mixed_map: MixedRun) -> None:
     for article_id in GOOD_IDS:
         assert reader_filename(article_id) in on_map, article_id
     # ...and so is every other article read (the seeds' "Related" entries): each has a page and a place.
-    assert on_map == {page.name for page in (out.parent / "articles").iterdir()}
+    assert on_map == {page.name for page in (out.parent / "map_files").glob("*.html")}
     # The Latin-1 file was decoded as Latin-1 (a wrong code page would garble these letters).
-    reader = (out.parent / "articles" / reader_filename("colombia-protests")).read_text()
+    reader = (out.parent / "map_files" / reader_filename("colombia-protests")).read_text()
     assert "Bogotá" in reader and "São Paulo" in reader
 
 
 def test_news_page_chrome_stays_off_the_map(mixed_map: MixedRun) -> None:
     _, out, _ = mixed_map
-    points = _map_data(out)["points"]
-    names = {p["name"] for p in points}
+    data = _map_data(out)
+    names = {p["name"] for p in data["points"]}
     assert not names & CHROME_PLACES
-    seville = [p for p in points if p["name"] == "Seville"]
-    assert seville and reader_filename("courier-seville") in seville[0]["html"]
+    seville = [p for p in data["points"] if p["name"] == "Seville"]
+    assert seville and reader_filename("courier-seville") in {
+        data["articles"][i]["r"].removeprefix("map_files/") for i in seville[0]["arts"]
+    }
 
 
 def test_strict_turns_a_skip_into_an_error(mixed: Path, mixed_map: MixedRun, tmp_path: Path) -> None:
@@ -530,7 +532,7 @@ def test_progress_bar_then_ctrl_c(eval_folder: Path, gazetteer_dir: Path, tmp_pa
     assert not out.exists() or _complete_map(out)
     assert not out.parent.exists() or not list(out.parent.glob(".*.tmp"))
     assert not out.parent.exists() or not list(out.parent.glob(".*.partial"))  # reader pages staged, then dropped
-    assert not (out.parent / "articles").exists()  # no reader page of a map that was never written
+    assert not (out.parent / "map_files").exists()  # no reader page of a map that was never written
 
     # A re-run takes the finished articles from the cache (a subset keeps the test short).
     again = tmp_path / "again"
@@ -542,7 +544,7 @@ def test_progress_bar_then_ctrl_c(eval_folder: Path, gazetteer_dir: Path, tmp_pa
     assert f"5 articles processed, {done} reused from the cache" in rerun.stderr
     assert _complete_map(out)
     # one reader page per article of this map (none left from the interrupted run), each linked page there
-    pages = {p.name for p in (out.parent / "articles").iterdir()}
+    pages = {p.name for p in (out.parent / "map_files").glob("*.html")}
     assert len(pages) == done + 5
     assert _mapped_readers(_map_data(out)) <= pages
 
@@ -555,8 +557,8 @@ def test_failed_write_keeps_the_previous_map(cache_dir: Path, tmp_path: Path) ->
     first = _invoke("map", SMALL[0], "-o", out, "--cache-dir", cache_dir)
     assert first.exit_code == 0
     before = out.read_bytes()
-    shutil.rmtree(out.parent / "articles")
-    (out.parent / "articles").write_text("a file where the reader pages should go")
+    shutil.rmtree(out.parent / "map_files")
+    (out.parent / "map_files").write_text("a file where the reader pages should go")
     result = _invoke("map", *SMALL, "-o", out, "--cache-dir", cache_dir)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith(f"Error: cannot write the map to {out}: ")

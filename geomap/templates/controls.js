@@ -1,4 +1,4 @@
-/* geomap map controls: legend, place search, full screen. Text goes in with textContent only. */
+/* geomap map controls: legend, place search, full screen, filters and their URL hash. Text goes in with textContent only. */
 (function () {
   "use strict";
 
@@ -109,25 +109,70 @@
     });
   }
 
-  /* Filter panel: one checkbox per group (article or source) and, when articles have dates, a date
-     range. Calls onChange({groups: [bool], from: "YYYY-MM-DD" | "", to: ...}). */
+  /* Filter panel: places by country, kind and minimum number of articles; articles by date range and
+     by group (one checkbox per article, or per source when there are many). get() returns the filter
+     {groups: [bool], from, to: "YYYY-MM-DD" | "", country: "" | name, kinds: {kind: bool}, min: int};
+     set(filter) shows one (from the URL hash); every change calls onChange(filter). */
   function filterPanel(data, onChange) {
     var groups = data.groups, articles = data.articles;
     var counts = groups.map(function () { return 0; });
     var dates = [];
     articles.forEach(function (a) { counts[a.g] += 1; if (a.d) { dates.push(a.d); } });
     dates.sort();
-    var boxes = [], from = null, to = null;
-    var fire = function () {
-      onChange({
+    var countries = {}, kinds = {};
+    data.points.forEach(function (p) {
+      if (p.c) { countries[p.c] = (countries[p.c] || 0) + 1; }
+      kinds[p.k] = (kinds[p.k] || 0) + 1;
+    });
+    var boxes = [], kindBoxes = {}, from = null, to = null, country = null, min = null, summary = null;
+    var get = function () {
+      var k = {};
+      Object.keys(kindBoxes).forEach(function (kind) { k[kind] = kindBoxes[kind].checked; });
+      return {
         groups: boxes.map(function (b) { return b.checked; }),
-        from: from ? from.value : "", to: to ? to.value : ""
-      });
+        from: from ? from.value : "", to: to ? to.value : "",
+        country: country ? country.value : "", kinds: k,
+        min: min ? Math.max(1, parseInt(min.value, 10) || 1) : 1
+      };
+    };
+    var fire = function () {
+      var f = get();
+      summary.textContent = isDefault(f) ? "Filter" : "Filter (on)";
+      onChange(f);
     };
     var control = boxControl("topright", function (box) {
       box.className += " gm-filter";
       var details = el("details", "", box);
-      el("summary", "", details, "Filter articles");
+      summary = el("summary", "", details, "Filter");
+      var places = el("div", "gm-filter-places", details);
+      var names = Object.keys(countries).sort(function (a, b) { return a.localeCompare(b); });
+      if (names.length > 1) {
+        var row = el("label", "gm-filter-row", places, "Country ");
+        country = el("select", "gm-country", row);
+        el("option", "", country, "All countries").value = "";
+        names.forEach(function (name) {
+          el("option", "", country, name + " (" + countries[name] + ")").value = name;
+        });
+        L.DomEvent.on(country, "change", fire);
+      }
+      var present = Object.keys(KIND_LABELS).filter(function (kind) { return kinds[kind]; });
+      if (present.length > 1) {
+        var kindRow = el("div", "gm-kinds", places);
+        present.forEach(function (kind) {
+          var label = el("label", "gm-kind", kindRow);
+          var input = el("input", "", label);
+          input.type = "checkbox"; input.checked = true; input.value = kind;
+          el("span", "gm-swatch gm-kind-" + kind, label);
+          el("span", "", label, " " + KIND_LABELS[kind]);
+          L.DomEvent.on(input, "change", fire);
+          kindBoxes[kind] = input;
+        });
+      }
+      var minRow = el("label", "gm-filter-row", places, "In at least ");
+      min = el("input", "gm-min", minRow);
+      min.type = "number"; min.min = "1"; min.step = "1"; min.value = "1";
+      el("span", "", minRow, " article(s)");
+      L.DomEvent.on(min, "change", fire);
       if (dates.length) {
         var range = el("div", "gm-dates", details);
         el("span", "", range, "From ");
@@ -145,12 +190,12 @@
         var buttons = el("div", "gm-all-none", details);
         var list = el("div", "gm-groups", details);
         groups.forEach(function (label, i) {
-          var row = el("label", "gm-group", list);
-          var box_ = el("input", "", row);
+          var row_ = el("label", "gm-group", list);
+          var box_ = el("input", "", row_);
           box_.type = "checkbox"; box_.checked = true; box_.value = String(i);
           var count = data.groupMode === "article" ? "" : " (" + counts[i] + ")";
-          el("span", "", row, " " + label + count);
-          row.title = label;
+          el("span", "", row_, " " + label + count);
+          row_.title = label;
           L.DomEvent.on(box_, "change", fire);
           boxes.push(box_);
         });
@@ -163,18 +208,77 @@
           });
         });
       }
-      if (!dates.length && groups.length <= 1) { box.style.display = "none"; }
+      var everything = el("button", "gm-button gm-filter-reset", details, "Show everything");
+      everything.type = "button";
+      L.DomEvent.on(everything, "click", function () { control.reset(); });
     });
-    control.reset = function () {
-      boxes.forEach(function (b) { b.checked = true; });
-      if (from) { from.value = ""; to.value = ""; }
+    control.get = get;
+    control.set = function (f) {
+      boxes.forEach(function (b, i) { b.checked = f.groups[i] !== false; });
+      Object.keys(kindBoxes).forEach(function (kind) { kindBoxes[kind].checked = f.kinds[kind] !== false; });
+      if (from) { from.value = f.from || ""; to.value = f.to || ""; }
+      if (country) { country.value = countries[f.country] ? f.country : ""; }
+      min.value = String(f.min || 1);
       fire();
     };
+    control.reset = function () { control.set(emptyFilter()); };
     return control;
   }
 
+  function emptyFilter() { return { groups: [], from: "", to: "", country: "", kinds: {}, min: 1 }; }
+
+  function isDefault(f) {
+    var allKinds = Object.keys(f.kinds).every(function (k) { return f.kinds[k]; });
+    var allGroups = f.groups.every(function (g) { return g; });
+    return allKinds && allGroups && !f.from && !f.to && !f.country && f.min <= 1;
+  }
+
+  /* The filter and the open place in the URL hash, so a view can be shared as a link:
+     #place=<id>&country=<name>&kind=city,region&min=2&from=<date>&to=<date>&hide=<group indices>. */
+  function filterToHash(f, place) {
+    var parts = [];
+    var add = function (key, value) { parts.push(key + "=" + encodeURIComponent(value)); };
+    if (place !== null) { add("place", place); }
+    if (f.country) { add("country", f.country); }
+    var kinds = Object.keys(f.kinds);
+    if (kinds.some(function (k) { return !f.kinds[k]; })) {
+      add("kind", kinds.filter(function (k) { return f.kinds[k]; }).join(","));
+    }
+    if (f.min > 1) { add("min", String(f.min)); }
+    if (f.from) { add("from", f.from); }
+    if (f.to) { add("to", f.to); }
+    var hidden = [];
+    f.groups.forEach(function (on, i) { if (!on) { hidden.push(i); } });
+    if (hidden.length) { add("hide", hidden.join(",")); }
+    return parts.length ? "#" + parts.join("&") : "";
+  }
+
+  function hashToFilter(hash, data) {
+    var f = emptyFilter(), place = null;
+    hash.replace(/^#/, "").split("&").forEach(function (part) {
+      var at = part.indexOf("=");
+      if (at < 0) { return; }
+      var key = part.slice(0, at), value;
+      try { value = decodeURIComponent(part.slice(at + 1)); } catch (e) { return; }
+      if (key === "place") { place = value; }
+      if (key === "country") { f.country = value; }
+      if (key === "min") { f.min = Math.max(1, parseInt(value, 10) || 1); }
+      if (key === "from" || key === "to") { f[key] = /^\d{4}-\d{2}-\d{2}$/.test(value) ? value : ""; }
+      if (key === "kind") {
+        var on = value.split(",");
+        Object.keys(KIND_LABELS).forEach(function (k) { f.kinds[k] = on.indexOf(k) >= 0; });
+      }
+      if (key === "hide") {
+        var off = value.split(",");
+        f.groups = data.groups.map(function (_, i) { return off.indexOf(String(i)) < 0; });
+      }
+    });
+    return { filter: f, place: place };
+  }
+
   window.geomapControls = {
-    filterPanel: filterPanel,
+    filterPanel: filterPanel, filterToHash: filterToHash, hashToFilter: hashToFilter, isDefault: isDefault,
+    KIND_LABELS: KIND_LABELS,
     legend: legend, search: search, fullscreen: fullscreen, searchMatches: searchMatches, el: el,
     boxControl: boxControl
   };
