@@ -403,12 +403,14 @@ def map_html(
     title: str = "geomap",
     cdn: bool = False,
     attribution: str = DEFAULT_ATTRIBUTION,
-    reader_dir: str = "map_files",
+    reader_dir: str = reader_dir_name("map.html"),
+    points: Sequence[PlacePoint] | None = None,
 ) -> str:
     """The map page as one HTML string (byte-stable for the same input): a point per drawable place, and
-    the tables of places, articles and names not placed beside it."""
+    the tables of places, articles and names not placed beside it. `points`: `aggregate(results)` when the
+    caller has it already."""
     results = unique_results(results)
-    points = [p for p in aggregate(results) if drawable(p.place)]
+    points = [p for p in (aggregate(results) if points is None else points) if drawable(p.place)]
     fmap = folium.Map(location=None, tiles=None, control_scale=True, world_copy_jump=True, font_size="0.875rem")
     figure = fmap.get_root()
     assert isinstance(figure, branca.element.Figure)
@@ -808,7 +810,8 @@ class MapWriter:
         if result.article.id in self._ids:
             return  # one reader view per id: the first occurrence wins
         self._ids.add(result.article.id)
-        self._staging.mkdir(parents=True, exist_ok=True)
+        if not self._names:
+            self._staging.mkdir(parents=True, exist_ok=True)
         name = reader_filename(result.article.id)
         atomic_write(self._staging / name, reader_html(result, map_href=self._map_href))
         self._names.append(name)
@@ -818,7 +821,12 @@ class MapWriter:
         points = aggregate(self.results)
         drawn = sum(1 for p in points if drawable(p.place))
         html = map_html(
-            self.results, title=self.title, cdn=self.cdn, attribution=self.attribution, reader_dir=self.reader_dir
+            self.results,
+            title=self.title,
+            cdn=self.cdn,
+            attribution=self.attribution,
+            reader_dir=self.reader_dir,
+            points=points,
         )
         self._staging.mkdir(parents=True, exist_ok=True)
         atomic_write(self._staging / OUTLINES_FILE, _outlines_script())
