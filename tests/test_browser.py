@@ -329,14 +329,16 @@ def test_fullscreen_button(watched: Watched, site: MapOutput) -> None:
     assert watched.errors == []
 
 
-PAINTED_PIXELS = """selector => {
-    const canvas = document.querySelector(selector);
-    if (!canvas) return -1;
+PAINTED_PIXELS_OF = """canvas => {
     const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
     let painted = 0;
     for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
     return painted;
 }"""
+PAINTED_PIXELS = f"""selector => {{
+    const canvas = document.querySelector(selector);
+    return canvas ? ({PAINTED_PIXELS_OF})(canvas) : -1;
+}}"""
 
 
 HEAT = "canvas.leaflet-heatmap-layer"
@@ -599,6 +601,9 @@ def test_region_outlines_offline_when_zoomed_in_and_neutral_clusters(watched: Wa
     assert max(red, green, blue) - min(red, green, blue) < 60  # grey-blue slate, none of the kind colours
     page.evaluate("geomap.map.setView([48.85, 2.35], 7, {animate: false})")
     page.wait_for_function("geomap.outlines.loaded() && geomap.map.hasLayer(geomap.outlines.layer())")
+    assert page.evaluate("geomap.outlines.layer().getLatLngs().length") > 5000  # every region border
+    outlines = "[...document.querySelectorAll('.leaflet-gm-basemap-pane canvas')].pop()"  # above the countries
+    assert page.evaluate(f"({PAINTED_PIXELS_OF})({outlines})") > 1000  # the borders around Paris, drawn
     page.evaluate("geomap.map.setView([48.85, 2.35], 3, {animate: false})")
     page.wait_for_function("!geomap.map.hasLayer(geomap.outlines.layer())")
     assert watched.errors == [] and watched.foreign == []

@@ -258,7 +258,8 @@
   function regionOutlines(map, src) {
     var layer = null, asked = false;
     window.geomapOutlines = function (outlines) {
-      var lines = (outlines.lines || []).concat.apply([], (outlines.polygons || []));
+      var rings = [].concat.apply([], outlines.polygons || []);  // a polygon's rings, drawn as lines too
+      var lines = (outlines.lines || []).concat(rings);
       layer = L.polyline(lines.map(function (flat) {
         var latlngs = [];
         for (var i = 0; i < flat.length; i += 2) { latlngs.push([flat[i + 1], flat[i]]); }
