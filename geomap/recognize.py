@@ -21,13 +21,17 @@ import logging
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from geomap.cues import LOCAL_AFTER, LOCAL_INSTITUTION, LOCAL_INSTITUTION_STRICT
 from geomap.errors import ModelError
 from geomap.models import Article, Candidate, Lookup, Mention
 from geomap.names import STATE_ABBREVIATIONS, UNITS_AFTER_LIST
 from geomap.prominence import FEATURE_PRIOR, place_prior
+
+if TYPE_CHECKING:  # spaCy's types for the checker only: importing spaCy at run time is the model's job
+    from spacy.language import Language
+    from spacy.tokens import Doc, Span, Token
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +239,7 @@ class _DocFacts:
         )
 
 
-def _doc_facts(doc: Any, offset: int, own: tuple[int, int]) -> _DocFacts:
+def _doc_facts(doc: Doc, offset: int, own: tuple[int, int]) -> _DocFacts:
     """The facts of a Doc read from the article at `offset`, keeping what starts in the article range `own`."""
     text = doc.text  # spaCy joins the tokens again on every read of Doc.text: read it once
     candidates = _candidates(doc, text)
@@ -262,7 +266,7 @@ def _shifted(cand: _Candidate, offset: int) -> _Candidate:
 
 
 @functools.lru_cache(maxsize=4)
-def _load_model(model: str) -> Any:
+def _load_model(model: str) -> Language:
     """The spaCy pipeline, loaded once per process and model (inference leaves it unchanged)."""
     import spacy  # imported here so that `geomap --help` stays fast
 
@@ -284,9 +288,12 @@ def _load_model(model: str) -> Any:
     return nlp
 
 
-def _reads_ptb_tags(nlp: Any) -> bool:
+def _reads_ptb_tags(nlp: Language) -> bool:
     """Whether word classes come straight from Penn Treebank tags (English pipelines), not the attribute ruler."""
-    return "tagger" in nlp.pipe_names and "attribute_ruler" in nlp.pipe_names and "NNP" in nlp.get_pipe("tagger").labels
+    if "tagger" not in nlp.pipe_names or "attribute_ruler" not in nlp.pipe_names:
+        return False
+    tagger: Any = nlp.get_pipe("tagger")  # a trained pipe; spaCy types get_pipe as a plain callable
+    return "NNP" in tagger.labels
 
 
 def _clean_span(text: str, start: int, end: int) -> tuple[int, int]:
@@ -328,7 +335,7 @@ def _trailing_junk(span: str) -> int:
 class _Sentences:
     """Sentence bounds of a document, found once (`Span.sent` walks the document on every call)."""
 
-    def __init__(self, doc: Any, text: str) -> None:
+    def __init__(self, doc: Doc, text: str) -> None:
         bounds = [(s.start_char, s.end_char) for s in doc.sents] or [(0, len(text))]
         self.starts = [b[0] for b in bounds]
         self.bounds = bounds
@@ -337,7 +344,7 @@ class _Sentences:
         return self.bounds[max(0, bisect.bisect_right(self.starts, offset) - 1)]
 
 
-def _candidates(doc: Any, text: str) -> list[_Candidate]:
+def _candidates(doc: Doc, text: str) -> list[_Candidate]:
     """Every entity the model found, plus capitalised proper-noun runs it did not mark."""
     out: list[_Candidate] = []
     covered: set[int] = set()
@@ -356,7 +363,7 @@ def _candidates(doc: Any, text: str) -> list[_Candidate]:
             out.extend(
                 _inner_places(text, ent, ent.start_char, sent, strict=False, label=ent.label_, part_of_place=True)
             )
-    run: list[Any] = []
+    run: list[Token] = []
     for token in doc:
         if token.i not in covered and _run_word(token):
             run.append(token)
@@ -433,7 +440,7 @@ def _hashtags(text: str, sents: _Sentences) -> list[_Candidate]:
     return out
 
 
-def _datelines(doc: Any, text: str, sents: _Sentences) -> list[_Candidate]:
+def _datelines(doc: Doc, text: str, sents: _Sentences) -> list[_Candidate]:
     out = []
     for m in _DATELINE.finditer(text):
         start, end = m.span("place")
@@ -452,7 +459,7 @@ _TITLE_WORDS = frozenset(
 
 def _inner_places(
     text: str,
-    ent: Any,
+    ent: Span | list[Token],
     group: int,
     sent: tuple[int, int],
     *,
@@ -497,12 +504,12 @@ def _inner_places(
     return [_Candidate(a, b, text[a:b], kind, sent[0], sent[1], group, a == first, parent_end) for a, b in spans]
 
 
-def _name_word(token: Any) -> bool:
+def _name_word(token: Token) -> bool:
     text = token.text
     return text[:1].isupper() and (token.is_alpha or bool(_ABBREVIATION.fullmatch(text)))
 
 
-def _split_entity(text: str, ent: Any) -> list[tuple[int, int]]:
+def _split_entity(text: str, ent: Span) -> list[tuple[int, int]]:
     """An entity span cleaned; entities that swallowed a line break are split at it."""
     pieces = []
     cursor = ent.start_char
@@ -526,7 +533,7 @@ _PTB_PRONOUNS = frozenset(
 )
 
 
-def _run_word(token: Any) -> bool:
+def _run_word(token: Token) -> bool:
     """A capitalised word the model did not put in an entity: a proper noun, or a capitalised adjective
     or noun inside a sentence ("... said Grovetown police": ADJ + NOUN). The gazetteer and context decide.
     With an English pipeline the Penn Treebank tag says the class (its attribute ruler is not run)."""
@@ -540,7 +547,7 @@ def _run_word(token: Any) -> bool:
     return token.pos_ == "PROPN" or (token.pos_ in ("ADJ", "NOUN") and not token.is_sent_start)
 
 
-def _run_candidate(text: str, run: list[Any], sents: _Sentences) -> list[_Candidate]:
+def _run_candidate(text: str, run: list[Token], sents: _Sentences) -> list[_Candidate]:
     if not run:
         return []
     start, end = _clean_span(text, run[0].idx, run[-1].idx + len(run[-1].text))
@@ -553,7 +560,7 @@ def _run_candidate(text: str, run: list[Any], sents: _Sentences) -> list[_Candid
     return out
 
 
-def _person_spans(doc: Any) -> list[tuple[int, str, str]]:
+def _person_spans(doc: Doc) -> list[tuple[int, str, str]]:
     """(offset, full name, surname) for every multi-word PERSON entity ("Majid Azizi")."""
     spans = []
     for ent in doc.ents:
