@@ -44,13 +44,21 @@ log = logging.getLogger(__name__)
 PIPELINE_VERSION = "1"
 
 
-def code_version() -> str:
-    """A hash of the modules whose logic decides an article's results: editing them invalidates the cache."""
-    from geomap import cues, geo, names, prominence, recognize, resolve, runner
+def code_files() -> list[Path]:
+    """The modules whose logic decides an article's results. The gazetteer's queries (gazetteer/store.py) are
+    among them; its build is not, since the gazetteer's own version, also in the cache key, covers that."""
+    from geomap import cues, geo, namekeys, names, prominence, recognize, resolve, runner
+    from geomap.gazetteer import store
 
+    modules = (recognize, resolve, cues, geo, names, namekeys, prominence, runner, store)
+    return [Path(module.__file__ or "") for module in modules]
+
+
+def code_version() -> str:
+    """A hash of `code_files()`: editing any of them invalidates the cached article results."""
     digest = hashlib.sha256()
-    for module in (recognize, resolve, cues, geo, names, prominence, runner):
-        digest.update(Path(module.__file__ or "").read_bytes())
+    for path in code_files():
+        digest.update(path.read_bytes())
     return digest.hexdigest()[:12]
 
 

@@ -74,8 +74,9 @@ def test_makefile_runs_what_the_quick_start_promises() -> None:
 
 def test_the_module_map_lists_every_module() -> None:
     section = README.split("## How it works", 1)[1].split("\n## ", 1)[0]
-    documented = set(re.findall(r"^  ([a-z_]+\.py) ", section, flags=re.MULTILINE))
-    modules = {p.name for p in (REPO / "geomap").glob("*.py") if not p.name.startswith("__")}
+    documented = set(re.findall(r"^  ([a-z_/]+\.py) ", section, flags=re.MULTILINE))
+    package = REPO / "geomap"
+    modules = {p.relative_to(package).as_posix() for p in package.rglob("*.py") if not p.name.startswith("__")}
     assert documented == modules
 
 

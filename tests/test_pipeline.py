@@ -126,3 +126,18 @@ def test_rerun_reuses_article_results(cache_dir: Path) -> None:
         assert second.stats == {"processed": 0, "reused": len(b.articles), "duplicates": 0}
         assert second._worker is None  # the model was never even loaded
     assert [x.resolutions for x in a.articles] == [y.resolutions for y in b.articles]
+
+
+def test_the_article_cache_key_follows_every_gazetteer_module() -> None:
+    # The cached article results are keyed by code_version() and the gazetteer's version. The gazetteer's version
+    # hashes its build code (BUILD_CODE); code_version() must hash the rest, the queries above all: a query
+    # edited must not serve results computed by the old one.
+    from geomap.gazetteer import BUILD_CODE
+    from geomap.pipeline import code_files
+
+    package = Path(__file__).resolve().parent.parent / "geomap"
+    hashed = {path.resolve() for path in code_files()} | {(package / name).resolve() for name in BUILD_CODE}
+    modules = {path.resolve() for path in (package / "gazetteer").glob("*.py") if path.name != "__init__.py"}
+    assert (package / "gazetteer" / "store.py").resolve() in hashed - {(package / n).resolve() for n in BUILD_CODE}
+    assert modules <= hashed
+    assert {(package / name).resolve() for name in ("names.py", "namekeys.py")} <= hashed
