@@ -329,7 +329,7 @@ def _setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def _settings(cache_dir: Path, kw: dict[str, Any]) -> Any:
-    from geomap.articles import ReadOptions
+    from geomap.inputs import ReadOptions
     from geomap.pipeline import Settings
     from geomap.recognize import DEFAULT_MODEL
 

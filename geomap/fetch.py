@@ -41,7 +41,7 @@ _CONTENT_KINDS = (("html", "html"), ("pdf", "pdf"), ("json", "sniff"), ("text/pl
 
 @dataclass(frozen=True)
 class FetchOptions:
-    """How pages are fetched (plain data: it travels inside `articles.ReadOptions`)."""
+    """How pages are fetched (plain data: it travels inside `inputs.ReadOptions`)."""
 
     cache_dir: Path = Path("cache")
     user_agent: str = DEFAULT_USER_AGENT

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.cache import Cache, CachedLookup, result_from_dict, result_to_dict
 from geomap.gazetteer import Gazetteer
+from geomap.inputs import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.language import detect, language_name, model_language, model_meta
 from geomap.models import Article, ArticleResult, Lookup, Mention, Place, RunResult, Skipped
 from geomap.overrides import Overrides

@@ -15,7 +15,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.pdfencrypt import StandardEncryption
 from reportlab.pdfgen.canvas import Canvas
 
-from geomap.articles import ReadOptions, read_inputs
+from geomap.inputs import ReadOptions, read_inputs
 from geomap.models import Article, Skipped
 from tests.conftest import REPO
 

@@ -38,7 +38,7 @@ SIZE, FIRST = int(sys.argv[1]), int(sys.argv[2])
 
 def patterns():
     seen = set()
-    for info in sorted(pkgutil.iter_modules(geomap.__path__, "geomap."), key=lambda i: i.name):
+    for info in sorted(pkgutil.walk_packages(geomap.__path__, "geomap."), key=lambda i: i.name):
         if info.name.endswith("__main__"):
             continue
         module = importlib.import_module(info.name)

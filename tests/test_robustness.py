@@ -25,11 +25,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from geomap.articles import deduplicate, read_inputs
 from geomap.cache import CACHE_FILENAME
 from geomap.cli import cli
 from geomap.gazetteer import DEFAULT_FILENAME as GAZETTEER_FILENAME
 from geomap.gazetteer import Gazetteer
+from geomap.inputs import deduplicate, read_inputs
 from geomap.models import Article
 from geomap.pipeline import Pipeline, Settings
 from geomap.render import aggregate, reader_filename

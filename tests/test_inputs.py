@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from geomap.articles import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.errors import UsageError
+from geomap.inputs import ReadOptions, content_hash, deduplicate, read_inputs
 from geomap.models import Article, Skipped
 from tests.conftest import SEEDS
 
@@ -565,9 +565,7 @@ def test_include_and_exclude(folder: Path) -> None:
 
 def test_ids_unique_across_paths_and_records(tmp_path: Path, folder: Path) -> None:
     f = tmp_path / "dup.jsonl"
-    f.write_text(
-        '{"id": "b", "text": "One."}\n{"id": "b", "text": "Two."}\n{"id": "b-2", "text": "Three."}\n'
-    )
+    f.write_text('{"id": "b", "text": "One."}\n{"id": "b", "text": "Two."}\n{"id": "b-2", "text": "Three."}\n')
     ids = [i.id for i in read(folder / "b.txt", f)]  # type: ignore[union-attr]
     assert ids == ["b", "b-2", "b-3", "b-2-2"]
     assert len(set(ids)) == len(ids)

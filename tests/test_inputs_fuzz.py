@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geomap.articles import ReadOptions, read_inputs
+from geomap.inputs import ReadOptions, read_inputs
 from geomap.models import Article, Skipped
 
 SUFFIXES = [".txt", ".md", ".markdown", ".html", ".htm", ".json", ".jsonl", ".csv", ".dat", ""]
@@ -21,9 +21,7 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=40),
-    lambda children: (
-        st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5)
-    ),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=8), children, max_size=5),
     max_leaves=25,
 )
 # Records shaped like articles, so the record paths (ids, meta, dates) are reached, not only "no text".
@@ -41,8 +39,7 @@ records = st.fixed_dictionaries(
 )
 # Text with the characters our parsers look for: front matter, headings, bylines, tags, quotes, commas.
 texty = st.text(
-    alphabet=st.sampled_from(list("ab Z1\n\r\t-#:{}[]<>/\",'|by.—\u00e9\u2019\ufeff\x00\x1a"))
-    | st.characters(),
+    alphabet=st.sampled_from(list("ab Z1\n\r\t-#:{}[]<>/\",'|by.—\u00e9\u2019\ufeff\x00\x1a")) | st.characters(),
     max_size=300,
 )
 
@@ -79,9 +76,7 @@ def test_random_bytes(workdir: Path, suffix: str, data: bytes) -> None:
 
 
 @FUZZ
-@given(
-    suffix=st.sampled_from(SUFFIXES), text=texty, encoding=st.sampled_from(["utf-8", "utf-16", "utf-8-sig"])
-)
+@given(suffix=st.sampled_from(SUFFIXES), text=texty, encoding=st.sampled_from(["utf-8", "utf-16", "utf-8-sig"]))
 def test_random_text(workdir: Path, suffix: str, text: str, encoding: str) -> None:
     with tempfile.TemporaryDirectory(dir=workdir) as name:
         check(read_file(Path(name), suffix, text.encode(encoding, "surrogatepass")))
