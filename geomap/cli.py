@@ -14,12 +14,15 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from geomap import __version__
 from geomap.errors import GeomapError
+
+if TYPE_CHECKING:
+    from geomap.models import Place
 
 log = logging.getLogger("geomap")
 EXIT_SKIPPED = 3
@@ -558,7 +561,7 @@ def map_command(
 
 
 def _write_exports(results: Any, geojson_path: Path | None, csv_path: Path | None, *, quiet: bool = False) -> None:
-    from geomap.render import write_csv, write_geojson
+    from geomap.export import write_csv, write_geojson
 
     for path, write, what in ((geojson_path, write_geojson, "places"), (csv_path, write_csv, "mentions")):
         if path is None:
@@ -580,7 +583,8 @@ def _write_exports(results: Any, geojson_path: Path | None, csv_path: Path | Non
     type=click.Choice(["jsonl", "geojson", "csv"]),
     default="jsonl",
     show_default=True,
-    help="jsonl: one object per article; geojson: a FeatureCollection of resolved mentions; csv: a row per mention.",
+    help="jsonl: one object per article; geojson: a FeatureCollection, a Point per place (as map --geojson); "
+    "csv: a row per mention.",
 )
 @pipeline_options
 @geocoder_options
@@ -599,9 +603,9 @@ def parse_command(paths: tuple[str, ...], fmt: str, cache_dir: Path, **kw: Any) 
        "name": "Lima", "lat": 40.74255, "lon": -84.10523, "country_code": "US", ...,
        "feature": "city", "place_id": "gn:5160783", "score": 1.0, ...}, {"start": 19, ...}]}
     """
-    from geomap import formats
+    from geomap import export
 
-    writer = formats.StreamWriter(sys.stdout, fmt)
+    writer = export.StreamWriter(sys.stdout, fmt)
     try:
         tally = _run(paths, cache_dir, kw, writer.write)
     finally:
@@ -646,7 +650,7 @@ def geocode_command(
        "country_code": "US", "country": "United States", "admin1": "Ohio", ...}
       ...
     """
-    from geomap import formats
+    from geomap import export
     from geomap.pipeline import Pipeline, Settings
 
     settings = Settings(cache_dir=cache_dir, geocoder=geocoder, geocoder_options=geocoder_option)
@@ -657,9 +661,9 @@ def geocode_command(
         raise GeomapError(f"no place called {name!r} in {where}")
     for i, (place, score) in enumerate(ranked if show_all else ranked[:5], start=1):
         if fmt == "jsonl":
-            click.echo(json.dumps({**formats.place_record(place), "score": score}, ensure_ascii=False))
+            click.echo(json.dumps({**export.place_record(place), "score": score}, ensure_ascii=False))
         else:
-            click.echo(formats.place_line(i, place))
+            click.echo(_place_line(i, place))
 
 
 @cli.command("eval")
@@ -720,7 +724,7 @@ def eval_command(
       ...
       wrote 0 error records to out/errors.jsonl
     """
-    from geomap import evaluate, formats
+    from geomap import evaluate, export
     from geomap.pipeline import Pipeline
 
     kw.update(
@@ -747,7 +751,7 @@ def eval_command(
                 results = list(pipeline.resolve_spans(evaluate.gold_article(r) for r in records))
             else:
                 results = list(pipeline.run([path]).articles)
-        predicted = [formats.article_record(r) for r in results]
+        predicted = [export.article_record(r) for r in results]
         for name, demonyms in ((path.stem, False), (f"{path.stem}+demonyms", True)):
             scores[name] = evaluate.score_corpus(records, predicted, include_demonyms=demonyms, spans_given=given_spans)
         for rec in evaluate.error_records(records, predicted):
@@ -948,3 +952,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = exit_.code
         return code if isinstance(code, int) else (0 if code is None else 1)
     return 0
+
+
+def _place_line(rank: int, place: Place) -> str:
+    pop = f", pop. {place.population}" if place.population else ""
+    return f"{rank}. {place.label}  ({place.lat:.5f}, {place.lon:.5f})  {place.feature}{pop}  {place.id}"

@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import functools
 import hashlib
-import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,7 +30,6 @@ from geomap.models import Place
 from geomap.names import normalize
 
 NEVER = ("", "-", "none", "null")
-_COMMENT = re.compile(r"\s#.*")
 
 
 @dataclass(frozen=True)
@@ -80,34 +78,50 @@ def load_overrides(path: Path, place_by_id: Callable[[str], Place | None]) -> Ov
         name = str(row.get("name") or "").strip()
         if not name:
             raise UsageError(f"overrides {path}:{line}: no name")
-        target = str(row.get("place") or "").split("#")[0].strip()
+        target = str(row.get("place") or "").strip()
         place = None
         if target.lower() not in NEVER:
             place = place_by_id(target)
             if place is None:
                 raise UsageError(f"overrides {path}:{line}: no place with id {target!r} (see `geomap geocode`)")
-        context = str(row.get("context") or "").split("#")[0].strip()
-        article = _COMMENT.sub("", str(row.get("article") or "")).strip()  # an id may hold "#": a URL
+        context = str(row.get("context") or "").strip()
+        article = str(row.get("article") or "").strip()
         rules.append(Rule(normalize(name), place, context, article))
     return Overrides(tuple(rules), hashlib.sha256(data).hexdigest()[:16])
 
 
 def _csv_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
-    lines = [line for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
-    reader = csv.DictReader(io.StringIO("\n".join(lines)))
-    if not reader.fieldnames or "name" not in reader.fieldnames or "place" not in reader.fieldnames:
-        raise UsageError("overrides CSV needs a header with at least: name,place[,context[,article]]")
-    rows = [(i + 2, row) for i, row in enumerate(reader)]
-    for line, row in rows:
-        named = [str(value) for key, value in row.items() if key is not None]
-        # more cells than the header names, and not because a trailing "# comment" holds a comma
-        if None in row and any(str(cell).strip() for cell in row[None]) and not any("#" in v for v in named):
-            header = ",".join(reader.fieldnames)
+    """The rows under the header, each with its line number in the file. A comment starts at a `#` outside
+    quotes at the start of a line or a cell or after a space; a cell holding `#` or `,` (an article id may)
+    is quoted, as the map writes it."""
+    lines = [(number, _uncommented(line)) for number, line in enumerate(text.splitlines(), start=1)]
+    lines = [(number, line) for number, line in lines if line.strip()]
+    if not lines:
+        raise UsageError(f"overrides {path}: empty; the first line is the header name,place,context,article")
+    header = [cell.strip() for cell in next(csv.reader([lines[0][1]]))]
+    if "name" not in header or "place" not in header:
+        raise UsageError(f"overrides {path}: the CSV needs a header with at least: name,place[,context[,article]]")
+    rows = []
+    for number, line in lines[1:]:
+        cells = next(csv.reader([line]), [])
+        if any(cell.strip() for cell in cells[len(header) :]):
             raise UsageError(
-                f"overrides {path}: row {line} has more fields than its header ({header}): "
+                f"overrides {path}:{number}: more fields than the header names ({','.join(header)}): "
                 "a line copied from the map needs the header name,place,context,article"
             )
+        rows.append((number, dict(zip(header, cells, strict=False))))
     return rows
+
+
+def _uncommented(line: str) -> str:
+    """The line up to its comment, if any (linear: one pass, tracking quotes)."""
+    quoted = False
+    for at, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted and (at == 0 or line[at - 1].isspace() or line[at - 1] == ","):
+            return line[:at]
+    return line
 
 
 def _yaml_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
@@ -118,5 +132,5 @@ def _yaml_rows(text: str, path: Path) -> list[tuple[int, dict[str, Any]]]:
     except yaml.YAMLError as err:
         raise UsageError(f"overrides {path}: not valid YAML: {err}") from err
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
-        raise UsageError(f"overrides {path}: expected a list of {{name, place, context}} entries")
+        raise UsageError(f"overrides {path}: expected a list of {{name, place, context, article}} entries")
     return [(i + 1, r) for i, r in enumerate(data)]

@@ -22,9 +22,10 @@ from click.testing import CliRunner
 from playwright.sync_api import Browser, ConsoleMessage, ElementHandle, Page, Route, sync_playwright
 
 from geomap.cli import cli
-from geomap.formats import csv_cell
+from geomap.export import csv_cell
 from geomap.geo import great_circle_km
-from geomap.render import MapOutput, reader_filename, write_map
+from geomap.render import MapOutput, write_map
+from geomap.render.text import reader_filename
 from tests.conftest import SEEDS
 from tests.test_render import (
     ALL_PLACES,
@@ -37,6 +38,7 @@ from tests.test_render import (
     TWIN_B,
     XSS_NAME,
     XSS_TITLE,
+    make_result,
     sample_results,
 )
 
@@ -676,4 +678,37 @@ def test_the_seeds_names_not_placed_are_listed(watched: Watched, cache_dir: Path
         "rs => rs.map(r => [r.cells[0].textContent, [...r.querySelectorAll('li a')].map(a => a.textContent)])",
     )
     assert {name: set(titles) for name, titles in rows} == unresolved
+    assert watched.errors == []
+
+
+def test_a_popups_hidden_articles_open_in_the_articles_table(watched: Watched, tmp_path: Path) -> None:
+    results = [
+        make_result(f"lyon/{i}", f"Story {i}: rain in Lyon.", [("Lyon", LYON)], title=f"Story {i:02d}")
+        for i in range(12)
+    ]
+    other = make_result("paris", "Rain in Paris.", [("Paris", PARIS)], title="Paris story")
+    output = write_map([*results, other], tmp_path / "lyon.html")
+    page = open_map(watched, output)
+    popup = open_popup(page, LYON.id)
+    assert len(popup.query_selector_all("li[data-art]")) == 10
+    popup.query_selector(".gm-more").click()
+    assert len(table_rows(page, "articles")) == 12  # all of Lyon's, not Paris's
+    assert page.inner_text(".gm-only").startswith("Only the articles naming Lyon")
+    page.click(".gm-only button")
+    assert len(table_rows(page, "articles")) == 13
+    assert watched.errors == []
+
+
+def test_names_not_placed_follow_the_filter_and_the_hint_is_shell_safe(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-filter summary")
+    page.uncheck("label.gm-group:has-text('Trade deal') input")
+    page.click(".gm-open-left")
+    assert [row[0] for row in table_rows(page, "not-placed")] == [XSS_NAME]  # Atlantis is only in Trade deal
+    assert page.inner_text(".gm-table-count") == "1 name not placed (filtered)"
+    page.click(".gm-drawer-close")
+    popup = open_popup(page, SPRINGFIELD.id)
+    popup.query_selector(".gm-wrong").click()
+    hint = page.inner_text(".gm-fix .gm-hint")
+    assert "geomap geocode 'Springfield, COUNTRY OR REGION' --format jsonl" in hint
     assert watched.errors == []

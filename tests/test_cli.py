@@ -55,12 +55,15 @@ def test_parse_stdin_and_csv(cache_dir: Path) -> None:
 
 def test_parse_geojson(cache_dir: Path) -> None:
     result = invoke(
-        "parse", "-", "--format", "geojson", "--cache-dir", str(cache_dir), "-q", input="Rain in Baku."
+        "parse", "-", "--format", "geojson", "--cache-dir", str(cache_dir), "-q",
+        input="Rain in Baku. More rain in Baku.",
     )
     data = json.loads(result.stdout)
     assert data["type"] == "FeatureCollection"
-    lon, lat = data["features"][0]["geometry"]["coordinates"]
+    [baku] = data["features"]  # one Point per place, as `map --geojson` writes
+    lon, lat = baku["geometry"]["coordinates"]
     assert 40 < lat < 41 and 49 < lon < 50.5
+    assert baku["properties"]["mentions"] == 2 and len(baku["properties"]["article_list"][0]["mention_list"]) == 2
 
 
 def test_geocode_ranks_and_qualifies(cache_dir: Path) -> None:

@@ -85,8 +85,21 @@ def _write(tmp_path: Path, text: str) -> Path:
 def test_a_line_longer_than_its_header_is_an_error(gazetteer: Gazetteer, tmp_path: Path) -> None:
     """A line copied from the map into a file whose header lacks `article` would otherwise apply everywhere."""
     path = _write(tmp_path, "name,place,context\nParis,gn:4717560,,news/tx.txt\n")
-    with pytest.raises(UsageError, match=r"rules.csv: row 2 has more fields than its header \(name,place,context\)"):
+    with pytest.raises(UsageError, match=r"rules.csv:2: more fields than the header names \(name,place,context\)"):
         load_overrides(path, gazetteer.place)
+
+
+def test_comments_quotes_and_line_numbers(gazetteer: Gazetteer, tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "# my rules\nname,place,context\nSvitan,-,   # never map, ever\nGeorgia,gn:4197000,,# the US state\n"
+        'Lima,-,,\n\n"#Lima",gn:0,\n',
+    )
+    with pytest.raises(UsageError, match=r"rules.csv:7: no place with id 'gn:0'"):  # the file's own line number
+        load_overrides(path, gazetteer.place)
+    path = _write(tmp_path, 'name,place,context,article\nParis,-,,"news/Issue #5.txt"  # quoted: the id keeps its #\n')
+    [rule] = load_overrides(path, gazetteer.place).rules
+    assert rule.article == "news/Issue #5.txt" and rule.place is None
 
 
 def test_the_same_text_under_another_id_is_not_served_another_articles_rule(cache_dir: Path, tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""geomap.render: aggregation, popups, reader views and the written map (real folium output)."""
+"""geomap.render, geomap.places, geomap.export: aggregation, popups, reader views, the written map (real
+folium output) and its exports."""
 
 from __future__ import annotations
 
@@ -12,24 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from geomap.formats import CSV_FIELDS
+from geomap.errors import GeomapError
+from geomap.export import CSV_FIELDS, DEFAULT_ATTRIBUTION, write_csv, write_geojson
 from geomap.models import Article, ArticleResult, Mention, Place, Resolution
-from geomap.render import (
-    DEFAULT_ATTRIBUTION,
-    MapOutput,
-    aggregate,
-    atomic_write,
-    iso_date,
-    marked_resolutions,
-    popup_data,
-    reader_filename,
-    reader_html,
-    safe_url,
-    sentence_html,
-    write_csv,
-    write_geojson,
-    write_map,
-)
+from geomap.outputs import write_text_atomic
+from geomap.places import aggregate
+from geomap.render import MapOutput, write_map
+from geomap.render.page import popup_data
+from geomap.render.reader import marked_resolutions, reader_html
+from geomap.render.text import iso_date, reader_filename, safe_url, sentence_html
 
 # --- builders shared with test_browser.py ------------------------------------------------------
 
@@ -306,9 +298,9 @@ def test_runner_ups_and_names_not_placed_in_the_page_data(tmp_path: Path) -> Non
     data = data_of(write_map([result, more], tmp_path / "m.html").map_path.read_text(encoding="utf-8"))
     assert data["alts"] == {"gn:99": ["Springfield, Massachusetts, United States", "city", 42.1, -72.6]}
     [left] = data["left"]
-    assert (left["n"], left["m"], left["c"], left["r"]) == ("Atlantis", 3, 2, "no candidate")
-    ids = {data["articles"][i]["i"]: start for i, start in left["a"]}
-    assert ids == {"u": 16, "v": 0}  # each article once, at its first mention
+    assert (left["n"], left["m"], left["r"]) == ("Atlantis", 3, "no candidate")
+    ids = {data["articles"][i]["i"]: (start, n) for i, start, n in left["a"]}
+    assert ids == {"u": (16, 2), "v": (0, 1)}  # each article once: its first mention and how many
     assert [w for _, w in data["scoreWords"]] == ["sure", "likely", "uncertain"]
 
 
@@ -466,15 +458,32 @@ def test_empty_input_still_writes_a_map(tmp_path: Path) -> None:
     assert "L.heatLayer(" not in text
 
 
+def test_a_folder_geomap_did_not_write_is_never_replaced(tmp_path: Path) -> None:
+    notes = tmp_path / "map_files" / "my-notes.docx"
+    notes.parent.mkdir()
+    notes.write_text("mine")
+    with pytest.raises(GeomapError, match="holds files geomap did not write"):
+        write_map(sample_results(), tmp_path / "map.html")
+    assert notes.read_text() == "mine" and not (tmp_path / "map.html").exists()
+    notes.unlink()  # an empty folder may be used
+    first = write_map(sample_results(), tmp_path / "map.html")
+    assert (tmp_path / "map_files" / ".geomap").is_file()
+    again = write_map(sample_results()[:1], tmp_path / "map.html")  # geomap's own folder: replaced
+    assert sorted(p.name for p in (tmp_path / "map_files").glob("*.html")) == [again.article_paths[0].name]
+    assert len(first.article_paths) == 4
+    with pytest.raises(GeomapError, match="it is a folder"):
+        write_map(sample_results(), tmp_path / "map_files")
+
+
 def test_atomic_write_replaces_and_cleans_up(tmp_path: Path) -> None:
     target = tmp_path / "f.html"
     target.write_text("old", encoding="utf-8")
-    atomic_write(target, "new")
+    write_text_atomic(target, "new")
     assert target.read_text(encoding="utf-8") == "new"
     blocker = tmp_path / "dir.html"
     (blocker / "child").mkdir(parents=True)
     with pytest.raises(OSError):
-        atomic_write(blocker, "x")  # os.replace cannot overwrite a non-empty directory
+        write_text_atomic(blocker, "x")  # os.replace cannot overwrite a non-empty directory
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dir.html", "f.html"]
 
 

@@ -32,7 +32,8 @@ from geomap.gazetteer import Gazetteer
 from geomap.inputs import deduplicate, read_inputs
 from geomap.models import Article
 from geomap.pipeline import Pipeline, Settings
-from geomap.render import aggregate, reader_filename
+from geomap.places import aggregate
+from geomap.render.text import reader_filename
 from tests.conftest import SEEDS, interruptible
 
 SUMMARY = re.compile(r"^(\d+) articles read, (\d+) skipped, (\d+) places, (\d+) mentions, (\d+) unresolved")

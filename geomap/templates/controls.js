@@ -25,7 +25,7 @@
   }
 
   function legend(points) {
-    var counts = {};
+    var counts = Object.create(null);
     points.forEach(function (p) { counts[p.k] = (counts[p.k] || 0) + 1; });
     return boxControl("bottomleft", function (box) {
       box.className += " gm-legend";
@@ -38,6 +38,25 @@
       });
       el("div", "gm-legend-note", box, "Larger dot: more articles");
     });
+  }
+
+  /* One CSV field, quoted where a CSV reader needs it (and where a `#` would start an --overrides comment).
+     `defuse`: text a spreadsheet would run as a formula (= + - @, tab, CR first) gets a leading apostrophe,
+     the rule of geomap's own CSV files (geomap.export.csv_cell). */
+  function csvField(value, defuse) {
+    if (typeof value === "number") { return String(value); }
+    var text = String(value === null || value === undefined ? "" : value);
+    if (defuse && /^[=+\-@\t\r]/.test(text)) { text = "'" + text; }
+    return /[",\r\n#]|^\s|\s$/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
+  }
+
+  function plural(n, word, words) { return n + " " + (n === 1 ? word : (words || word + "s")); }
+
+  /* [lon, lat, lon, lat, ...] as Leaflet's [[lat, lon], ...]. */
+  function latLngs(flat) {
+    var out = [];
+    for (var i = 0; i < flat.length; i += 2) { out.push([flat[i + 1], flat[i]]); }
+    return out;
   }
 
   function fold(text) {
@@ -119,7 +138,7 @@
     var dates = [];
     articles.forEach(function (a) { counts[a.g] += 1; if (a.d) { dates.push(a.d); } });
     dates.sort();
-    var countries = {}, kinds = {};
+    var countries = Object.create(null), kinds = Object.create(null);  // any name, "__proto__" too
     data.points.forEach(function (p) {
       if (p.c) { countries[p.c] = (countries[p.c] || 0) + 1; }
       kinds[p.k] = (kinds[p.k] || 0) + 1;
@@ -234,7 +253,8 @@
   }
 
   /* The filter and the open place in the URL hash, so a view can be shared as a link:
-     #place=<id>&country=<name>&kind=city,region&min=2&from=<date>&to=<date>&hide=<group indices>. */
+     #place=<id>&country=<name>&kind=city,region&min=2&from=<date>&to=<date>&hide=<group indices> (or
+     &show=<group indices>, whichever is shorter: one source ticked of 10,000 is a short link). */
   function filterToHash(f, place) {
     var parts = [];
     var add = function (key, value) { parts.push(key + "=" + encodeURIComponent(value)); };
@@ -247,9 +267,11 @@
     if (f.min > 1) { add("min", String(f.min)); }
     if (f.from) { add("from", f.from); }
     if (f.to) { add("to", f.to); }
-    var hidden = [];
-    f.groups.forEach(function (on, i) { if (!on) { hidden.push(i); } });
-    if (hidden.length) { add("hide", hidden.join(",")); }
+    var hidden = [], shown = [];
+    f.groups.forEach(function (on, i) { (on ? shown : hidden).push(i); });
+    if (hidden.length) {
+      if (shown.length < hidden.length) { add("show", shown.join(",")); } else { add("hide", hidden.join(",")); }
+    }
     return parts.length ? "#" + parts.join("&") : "";
   }
 
@@ -268,9 +290,9 @@
         var on = value.split(",");
         Object.keys(KIND_LABELS).forEach(function (k) { f.kinds[k] = on.indexOf(k) >= 0; });
       }
-      if (key === "hide") {
-        var off = value.split(",");
-        f.groups = data.groups.map(function (_, i) { return off.indexOf(String(i)) < 0; });
+      if (key === "hide" || key === "show") {
+        var listed = new Set(value.split(","));
+        f.groups = data.groups.map(function (_, n) { return listed.has(String(n)) === (key === "show"); });
       }
     });
     return { filter: f, place: place };
@@ -278,7 +300,7 @@
 
   window.geomapControls = {
     filterPanel: filterPanel, filterToHash: filterToHash, hashToFilter: hashToFilter, isDefault: isDefault,
-    KIND_LABELS: KIND_LABELS,
+    KIND_LABELS: KIND_LABELS, csvField: csvField, plural: plural, latLngs: latLngs,
     legend: legend, search: search, fullscreen: fullscreen, searchMatches: searchMatches, el: el,
     boxControl: boxControl
   };

@@ -18,7 +18,7 @@
     });
   }
 
-  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  function plural(n, word) { return window.geomapControls.plural(n, word); }
 
   function scoreWord(score, words) {
     for (var i = 0; i < words.length; i += 1) { if (score >= words[i][0]) { return words[i][1]; } }
@@ -67,7 +67,12 @@
     var list = el("ol", "gm-articles", box);
     list.setAttribute("data-name", point.name);
     point.refs.forEach(function (ref) { popupItem(list, ref, data); });
-    if (point.a > point.refs.length) { el("p", "gm-more", box, "and " + (point.a - point.refs.length) + " more"); }
+    if (point.a > point.refs.length) {
+      var more = el("button", "gm-link gm-more", el("p", "", box), "and " + (point.a - point.refs.length) +
+        " more: all " + point.a + " in the articles table");
+      more.type = "button";
+      L.DomEvent.on(more, "click", function () { window.geomap.tables.open("articles", point); });
+    }
     return box;
   }
 
@@ -117,7 +122,7 @@
       };
       button("Tables", "places", "gm-open-tables");
       if (data.left.length) {
-        button(data.left.length + (data.left.length === 1 ? " name" : " names") + " not placed", "not-placed",
+        button(plural(data.left.length, "name") + " not placed", "not-placed",
           "gm-open-left");
       }
       L.DomEvent.disableClickPropagation(box);
@@ -161,12 +166,13 @@
     return 2 * 6371 * Math.asin(Math.min(1, Math.sqrt(h)));
   }
 
-  /* One --overrides CSV line (name,place,context,article), quoted where the CSV reader needs it. */
+  /* One --overrides CSV line (name,place,context,article). */
   function overrideLine(fields) {
-    return fields.map(function (f) {
-      return /[",\r\n]|^\s|\s$|^#/.test(f) ? '"' + f.replace(/"/g, '""') + '"' : f;
-    }).join(",");
+    return fields.map(function (f) { return window.geomapControls.csvField(f, false); }).join(",");
   }
+
+  /* A shell word: single-quoted, so nothing in an article's name runs when the command is pasted. */
+  function shellWord(text) { return "'" + text.replace(/'/g, "'\\''") + "'"; }
 
   function copyText(text, code, button) {
     var done = function () {
@@ -181,7 +187,7 @@
       sel.addRange(range);
       var ok = false;
       try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
-      if (ok) { done(); } else { button.textContent = "Press Ctrl+C"; }
+      if (ok) { done(); } else { button.textContent = "Selected: copy it"; }
     };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(text).then(done, select);
@@ -229,7 +235,7 @@
     row("“" + name + "” is no place in this article:", [name, "-", "", article]);
     row("Never map “" + name + "”:", [name, "-", "", ""]);
     el("p", "gm-hint", box, "The file's first line is name,place,context,article. Another place? " +
-      "Find its id with: geomap geocode \"" + name + ", <country or region>\" --format jsonl");
+      "Find its id with: geomap geocode " + shellWord(name + ", COUNTRY OR REGION") + " --format jsonl");
     item.appendChild(box);
   }
 
@@ -260,11 +266,7 @@
     window.geomapOutlines = function (outlines) {
       var rings = [].concat.apply([], outlines.polygons || []);  // a polygon's rings, drawn as lines too
       var lines = (outlines.lines || []).concat(rings);
-      layer = L.polyline(lines.map(function (flat) {
-        var latlngs = [];
-        for (var i = 0; i < flat.length; i += 2) { latlngs.push([flat[i + 1], flat[i]]); }
-        return latlngs;
-      }), {
+      layer = L.polyline(lines.map(window.geomapControls.latLngs), {
         pane: "gm-basemap", renderer: L.canvas({ pane: "gm-basemap", padding: 0.5 }), interactive: false,
         color: "#a8a294", weight: 0.6, dashArray: "3 2"
       });
@@ -295,11 +297,7 @@
     pane.style.zIndex = 150;
     var renderer = L.canvas({ pane: "gm-basemap", padding: 0.5 });
     var polygons = JSON.parse(node.textContent).polygons.map(function (rings) {
-      return rings.map(function (flat) {
-        var latlngs = [];
-        for (var i = 0; i < flat.length; i += 2) { latlngs.push([flat[i + 1], flat[i]]); }
-        return latlngs;
-      });
+      return rings.map(window.geomapControls.latLngs);
     });
     return L.polygon(polygons, {
       pane: "gm-basemap", renderer: renderer, interactive: false,

@@ -6,14 +6,7 @@
 
   var PAGE_ROWS = 200;  // rows drawn at a time: a table of 10,000 articles stays quick to open
 
-  /* A spreadsheet cell that will not run: text starting with = + - @ (or a tab or carriage return) gets a
-     leading apostrophe, as geomap's own CSV files do (geomap.formats.csv_cell). */
-  function csvCell(value) {
-    if (typeof value === "number") { return String(value); }
-    var text = String(value === null || value === undefined ? "" : value);
-    if (/^[=+\-@\t\r]/.test(text)) { text = "'" + text; }
-    return /[",\r\n]/.test(text) ? '"' + text.replace(/"/g, '""') + '"' : text;
-  }
+  function csvCell(value) { return window.geomapControls.csvField(value, true); }
 
   function csvText(columns, rows) {
     var lines = [columns.map(function (c) { return csvCell(c.key); }).join(",")];
@@ -52,31 +45,41 @@
       state.shown.forEach(function (m) { ids[m.gmPoint.id] = true; });
       return ids;
     };
+    /* A place's articles and mentions among the articles passing the filter. */
+    var placeRow = function (p) {
+      var a = 0, m = 0;
+      p.arts.forEach(function (i, n) { if (state.articleOk[i]) { a += 1; m += p.am[n]; } });
+      return { p: p, a: a, m: m };
+    };
     var places = {
-      name: "places", title: "Places", noun: "places", empty: "No place passes the filter.",
-      rows: function () { return state.shown.map(function (m) { return m.gmPoint; }); },
+      name: "places", title: "Places", noun: "place",
+      empty: points.length ? "No place passes the filter." : "No place on this map.",
+      rows: function () { return state.shown.map(function (m) { return placeRow(m.gmPoint); }); },
       sort: [3, -1],
-      click: function (p) { state.open(p.id); },
+      click: function (r) { state.open(r.p.id); },
       columns: [
-        { head: "Place", key: "name", csv: function (p) { return p.name; }, sort: function (p) { return p.name; },
-          cell: function (td, p) {
-            el("strong", "", td, p.name);
-            if (p.sub) { el("div", "gm-cell-sub", td, p.sub); }
+        { head: "Place", key: "name", csv: function (r) { return r.p.name; }, sort: function (r) { return r.p.name; },
+          cell: function (td, r) {
+            el("strong", "", td, r.p.name);
+            if (r.p.sub) { el("div", "gm-cell-sub", td, r.p.sub); }
           } },
-        { head: "Kind", key: "kind", csv: function (p) { return p.k; }, sort: function (p) { return p.k; },
-          cell: function (td, p) { el("span", "gm-swatch gm-kind-" + p.k, td); td.appendChild(document.createTextNode(" " + kinds[p.k])); } },
-        { head: "Country", key: "country", csv: function (p) { return p.c; }, sort: function (p) { return p.c; } },
-        { head: "Articles", key: "articles", num: true, csv: function (p) { return p.a; }, sort: function (p) { return p.a; } },
-        { head: "Mentions", key: "mentions", num: true, csv: function (p) { return p.m; }, sort: function (p) { return p.m; } },
-        { key: "id", csv: function (p) { return p.id; } },
-        { key: "lat", csv: function (p) { return p.lat; } },
-        { key: "lon", csv: function (p) { return p.lon; } }
+        { head: "Kind", key: "kind", csv: function (r) { return r.p.k; }, sort: function (r) { return r.p.k; },
+          cell: function (td, r) {
+            el("span", "gm-swatch gm-kind-" + r.p.k, td);
+            td.appendChild(document.createTextNode(" " + kinds[r.p.k]));
+          } },
+        { head: "Country", key: "country", csv: function (r) { return r.p.c; }, sort: function (r) { return r.p.c; } },
+        { head: "Articles", key: "articles", num: true, csv: function (r) { return r.a; }, sort: function (r) { return r.a; } },
+        { head: "Mentions", key: "mentions", num: true, csv: function (r) { return r.m; }, sort: function (r) { return r.m; } },
+        { key: "id", csv: function (r) { return r.p.id; } },
+        { key: "lat", csv: function (r) { return r.p.lat; } },
+        { key: "lon", csv: function (r) { return r.p.lon; } }
       ]
     };
-    var articleRows = function () {
+    var articleRows = function (only) {
       var ids = shownIds(), rows = [];
       articles.forEach(function (a, i) {
-        if (!state.articleOk[i]) { return; }
+        if (!state.articleOk[i] || (only && only.arts.indexOf(i) < 0)) { return; }
         var shown = placesOf[i].filter(function (p) { return ids[points[p].id]; });
         if (shown.length || !placesOf[i].length) { rows.push({ a: a, places: shown }); }
       });
@@ -86,7 +89,7 @@
       return row.places.map(function (p) { return points[p].name; });
     };
     var articleTable = {
-      name: "articles", title: "Articles", noun: "articles", empty: "No article passes the filter.",
+      name: "articles", title: "Articles", noun: "article", empty: "No article passes the filter.",
       rows: articleRows,
       sort: [1, 1],
       click: function (row) {
@@ -101,7 +104,7 @@
           } },
         { head: "Date", key: "date", csv: function (r) { return r.a.d; }, sort: function (r) { return r.a.d || "9999"; } },
         { head: "Source", key: "source", csv: function (r) { return r.a.s; }, sort: function (r) { return r.a.s; } },
-        { head: "Places", key: "places", num: true, csv: function (r) { return placeNames(r).join("; "); },
+        { head: "Places", key: "places", csv: function (r) { return placeNames(r).join("; "); },
           sort: function (r) { return r.places.length; },
           cell: function (td, r) {
             var names = placeNames(r);
@@ -112,28 +115,31 @@
         { key: "url", csv: function (r) { return r.a.u; } }
       ]
     };
+    /* A name's articles passing the filter ([index, first offset, mentions]) and its mentions in them. */
     var leftRows = function () {
       return data.left.map(function (n) {
-        var arts = n.a.filter(function (pair) { return state.articleOk[pair[0]]; });
-        return { n: n, arts: arts };
+        var arts = n.a.filter(function (a) { return state.articleOk[a[0]]; });
+        var m = arts.reduce(function (sum, a) { return sum + a[2]; }, 0);
+        return { n: n, arts: arts, m: m };
       }).filter(function (row) { return row.arts.length; });
     };
     var left = {
-      name: "not-placed", title: "Not placed", noun: "names not placed", empty: "Every name recognised was placed.",
+      name: "not-placed", title: "Not placed", noun: "name not placed", nouns: "names not placed",
+      empty: data.left.length ? "No name left out passes the filter." : "Every name recognised was placed.",
       rows: leftRows,
       sort: [2, -1],
       columns: [
         { head: "Name", key: "name", csv: function (r) { return r.n.n; }, sort: function (r) { return r.n.n; } },
-        { head: "Mentions", key: "mentions", num: true, csv: function (r) { return r.n.m; }, sort: function (r) { return r.n.m; } },
-        { head: "Articles", key: "articles", num: true, csv: function (r) { return r.n.c; }, sort: function (r) { return r.n.c; },
+        { head: "Mentions", key: "mentions", num: true, csv: function (r) { return r.m; }, sort: function (r) { return r.m; } },
+        { head: "Articles", key: "articles", csv: function (r) { return r.arts.length; }, sort: function (r) { return r.arts.length; },
           cell: function (td, r) {
-            td.className = "";
             var list = el("ol", "gm-left-articles", td);
-            r.arts.forEach(function (pair) {
-              var a = articles[pair[0]];
-              link(el, el("li", "", list), a.t, a.r + "#m-" + pair[1], false);
+            r.arts.slice(0, data.leftShown).forEach(function (a) {
+              link(el, el("li", "", list), articles[a[0]].t, articles[a[0]].r + "#m-" + a[1], false);
             });
-            if (r.n.c > r.n.a.length) { el("div", "gm-cell-sub", td, "and " + (r.n.c - r.n.a.length) + " more"); }
+            if (r.arts.length > data.leftShown) {
+              el("div", "gm-cell-sub", td, "and " + (r.arts.length - data.leftShown) + " more");
+            }
           } },
         { head: "Why", key: "reason", csv: function (r) { return r.n.r; }, sort: function (r) { return r.n.r; } },
         { key: "article_ids", csv: function (r) { return r.arts.map(function (p) { return articles[p[0]].i; }).join("; "); } }
@@ -142,7 +148,7 @@
     return [places, articleTable, left];
   }
 
-  function compare(spec, column, direction) {
+  function compare(column, direction) {
     return function (x, y) {
       var a = column.sort(x), b = column.sort(y);
       if (typeof a === "string") { return direction * a.localeCompare(b); }
@@ -166,7 +172,7 @@
     var exporter = el("button", "gm-button gm-export", info, "Export CSV");
     exporter.type = "button";
     var body = el("div", "gm-table-wrap", drawer);
-    var current = null, rows = [], drawn = 0, table = null, tbody = null;
+    var current = null, only = null, rows = [], drawn = 0, tbody = null;
     var tabButtons = specs.map(function (spec) {
       var b = el("button", "gm-tab", tabs, spec.title);
       b.type = "button";
@@ -204,13 +210,19 @@
 
     var render = function () {
       var column = current.columns[current.sort[0]];
-      rows = current.rows().sort(compare(current, column, current.sort[1]));
-      count.textContent = rows.length + " " + current.noun +
+      rows = current.rows(only).sort(compare(column, current.sort[1]));
+      count.textContent = controls.plural(rows.length, current.noun, current.nouns) +
         (controls.isDefault(state.filter) ? "" : " (filtered)");
       body.textContent = "";
       drawn = 0;
+      if (only) {
+        var naming = el("p", "gm-only", body, "Only the articles naming " + only.name + " · ");
+        var all = el("button", "gm-link", naming, "show all");
+        all.type = "button";
+        L.DomEvent.on(all, "click", function () { only = null; render(); });
+      }
       if (!rows.length) { el("p", "gm-hint", body, current.empty); return; }
-      table = el("table", "gm-table", body);
+      var table = el("table", "gm-table", body);
       table.setAttribute("data-table", current.name);
       var tr = el("tr", "", el("thead", "", table));
       current.columns.forEach(function (c, i) {
@@ -226,8 +238,9 @@
       drawRows();
     };
 
-    var show = function (spec) {
+    var show = function (spec, place) {
       current = spec;
+      only = place || null;
       if (drawer.hidden) {
         drawer.hidden = false;
         document.body.classList.add("gm-drawer-open");
@@ -248,7 +261,8 @@
     L.DomEvent.disableScrollPropagation(drawer);
     L.DomEvent.disableClickPropagation(drawer);
     return {
-      open: function (name) { show(specs.filter(function (s) { return s.name === name; })[0]); },
+      /* `place`: for the articles table, only the articles naming that point */
+      open: function (name, place) { show(specs.filter(function (s) { return s.name === name; })[0], place); },
       refresh: function () { if (current) { render(); } },
       csvCell: csvCell
     };

@@ -1,4 +1,6 @@
-"""Machine-readable records for results: the JSON Lines of `geomap parse`, GeoJSON and CSV.
+"""Every machine-readable output, for `geomap parse` and `geomap map` alike: the JSON Lines of `parse`, one
+GeoJSON shape (a Point per place, with the articles that mention it and each mention), and one CSV layout (a
+row per mention, cells a spreadsheet would run as formulas defused).
 
 The field names here are a contract (scripts and `geomap eval` read them): extend, never rename.
 """
@@ -6,11 +8,18 @@ The field names here are a contract (scripts and `geomap eval` read them): exten
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, TextIO
 
 from geomap.models import ArticleResult, Place, Resolution
+from geomap.outputs import write_text_atomic
+from geomap.places import PlacePoint, aggregate, drawable, unique_results
+
+DEFAULT_ATTRIBUTION = "Contains data from GeoNames (CC BY 4.0), Natural Earth (public domain)"
 
 CSV_FIELDS = (
     "article_id",
@@ -91,22 +100,61 @@ def article_record(result: ArticleResult) -> dict[str, Any]:
     return record
 
 
-def mentions_geojson(results: Sequence[ArticleResult]) -> dict[str, Any]:
-    """A FeatureCollection with one Point per resolved mention."""
-    features = []
-    for result in results:
-        for r in result.resolved:
-            assert r.place is not None
-            props = {"article_id": result.article.id, "title": result.article.title, **mention_record(r)}
-            props.pop("alternatives")
-            features.append(
+def places_geojson(results: Sequence[ArticleResult]) -> dict[str, Any]:
+    """A FeatureCollection with one Point per place that has coordinates (as on the map), most articles first:
+    the place's fields, how many articles and mentions, the lowest score, and each article with its mentions."""
+    features = [_feature(p) for p in aggregate(results) if drawable(p.place)]
+    return {"type": "FeatureCollection", "attribution": DEFAULT_ATTRIBUTION, "features": features}
+
+
+def _feature(point: PlacePoint) -> dict[str, object]:
+    place = point.place
+    articles = [
+        {
+            "id": ref.article.id,
+            "title": ref.article.title,
+            "url": ref.article.url,
+            "date": ref.article.date,
+            "mentions": ref.mentions,
+            "mention_list": [
                 {
-                    "type": "Feature",
-                    "geometry": {"type": "Point", "coordinates": [r.place.lon, r.place.lat]},
-                    "properties": props,
+                    "text": r.mention.text,
+                    "start": r.mention.start,
+                    "end": r.mention.end,
+                    "sentence": r.mention.sentence,
+                    "score": r.score,
                 }
-            )
-    return {"type": "FeatureCollection", "features": features}
+                for r in ref.resolutions
+            ],
+        }
+        for ref in point.articles
+    ]
+    return {
+        "type": "Feature",
+        "id": place.id,
+        "geometry": {"type": "Point", "coordinates": [place.lon, place.lat]},
+        "properties": {
+            "id": place.id,
+            "name": place.name,
+            "feature": place.feature,
+            "feature_code": place.feature_code,
+            "country": place.country,
+            "country_code": place.country_code,
+            "admin1": place.admin1,
+            "source": place.source,
+            "articles": len(point.articles),
+            "mentions": point.mentions,
+            "min_score": round(point.weakest.score, 4),
+            "article_list": articles,
+        },
+    }
+
+
+def write_geojson(results: Sequence[ArticleResult], path: Path) -> int:
+    """`places_geojson` written to a file. Returns the feature count."""
+    collection = places_geojson(results)
+    write_text_atomic(Path(path), json.dumps(collection, ensure_ascii=False, indent=1, allow_nan=False) + "\n")
+    return len(collection["features"])
 
 
 def csv_cell(value: Any) -> Any:
@@ -138,18 +186,20 @@ def mention_rows(results: Sequence[ArticleResult]) -> list[dict[str, Any]]:
     return [{k: csv_cell(v) for k, v in row.items()} for row in rows]
 
 
-def write_mentions_csv(results: Sequence[ArticleResult], out: TextIO) -> int:
-    """The CSV of `parse --format csv` written at once: a header, then a row per mention. Returns the rows."""
-    writer = csv.DictWriter(out, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
+def write_csv(results: Sequence[ArticleResult], path: Path) -> int:
+    """One row per mention, resolved or not, in the layout of `geomap parse --format csv`. Returns the rows."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
     writer.writeheader()
-    rows = mention_rows(results)
+    rows = mention_rows(unique_results(results))
     writer.writerows(rows)
+    write_text_atomic(Path(path), buffer.getvalue())
     return len(rows)
 
 
 class StreamWriter:
-    """`geomap parse` output written as results arrive: JSON Lines, a GeoJSON FeatureCollection of the resolved
-    mentions, or CSV rows; the same bytes as the whole document written at once."""
+    """`geomap parse` output written as results arrive: JSON Lines or CSV rows at once; GeoJSON (a feature per
+    place, which needs every article) when the run ends, from results kept without their text."""
 
     def __init__(self, out: TextIO, fmt: str) -> None:
         if fmt not in ("jsonl", "geojson", "csv"):
@@ -157,7 +207,7 @@ class StreamWriter:
         self.out = out
         self.fmt = fmt
         self.started = False
-        self._features = 0
+        self._kept: list[ArticleResult] = []  # for GeoJSON: the results, without the articles' text
         self._csv = csv.DictWriter(out, fieldnames=list(CSV_FIELDS), extrasaction="ignore")
 
     def write(self, result: ArticleResult) -> None:
@@ -166,26 +216,17 @@ class StreamWriter:
         if self.fmt == "jsonl":
             self.out.write(json.dumps(article_record(result), ensure_ascii=False) + "\n")
         elif self.fmt == "geojson":
-            for feature in mentions_geojson([result])["features"]:
-                self.out.write((", " if self._features else "") + json.dumps(feature, ensure_ascii=False))
-                self._features += 1
+            self._kept.append(ArticleResult(replace(result.article, text=""), result.resolutions))
         else:
             self._csv.writerows(mention_rows([result]))
 
     def _start(self) -> None:
         self.started = True
-        if self.fmt == "geojson":
-            self.out.write('{"type": "FeatureCollection", "features": [')
-        elif self.fmt == "csv":
+        if self.fmt == "csv":
             self._csv.writeheader()
 
     def close(self) -> None:
         if not self.started:
             self._start()
         if self.fmt == "geojson":
-            self.out.write("]}\n")
-
-
-def place_line(rank: int, place: Place) -> str:
-    pop = f", pop. {place.population}" if place.population else ""
-    return f"{rank}. {place.label}  ({place.lat:.5f}, {place.lon:.5f})  {place.feature}{pop}  {place.id}"
+            self.out.write(json.dumps(places_geojson(self._kept), ensure_ascii=False, allow_nan=False) + "\n")
