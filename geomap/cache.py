@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from geomap.errors import CacheError
-from geomap.models import Article, ArticleResult, Candidate, Mention, Place, Resolution
+from geomap.models import Article, ArticleResult, Candidate, Feature, Mention, Place, Resolution
 from geomap.names import normalize
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class CachedLookup:
 
 
 def place_from_dict(d: dict[str, Any]) -> Place:
-    return Place(**d)
+    return Place(**{**d, "feature": Feature.of(d["feature"])})
 
 
 def candidate_from_dict(d: dict[str, Any]) -> Candidate:

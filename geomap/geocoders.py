@@ -9,7 +9,7 @@ geopy objects do not travel further than this module.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from geopy.exc import ConfigurationError, GeocoderNotFound, GeopyError
@@ -18,16 +18,16 @@ from geopy.geocoders import get_geocoder_for_service
 from geopy.location import Location
 from geopy.point import Point
 
+from geomap import qualifiers
 from geomap.errors import GeocoderError, UsageError
 from geomap.gazetteer import Gazetteer
-from geomap.models import Candidate, Place
+from geomap.models import Candidate, Feature, Place
 
 if TYPE_CHECKING:
     from geomap.models import Lookup
 
 GeocodeResult: TypeAlias = Location | list[Location] | None
 DEFAULT_USER_AGENT = "geomap/0.1 (offline-first article mapper)"
-_SCOPE_FEATURES = ("country", "admin1")
 _WIDE = 2000  # candidates fetched per name before qualifiers filter them
 
 _PLACE_FIELDS = tuple(f.name for f in dataclasses.fields(Place))
@@ -42,7 +42,9 @@ def location_to_place(location: Location, source: str) -> Place:
     """The Place an online provider's `Location` describes (Nominatim, Photon, or a geomap Location)."""
     raw: Mapping[str, Any] = location.raw if isinstance(location.raw, Mapping) else {}
     if all(name in raw for name in ("id", "name", "lat", "lon", "feature")):
-        return Place(**{name: raw[name] for name in _PLACE_FIELDS if name in raw})
+        return Place(
+            **{**{name: raw[name] for name in _PLACE_FIELDS if name in raw}, "feature": Feature.of(raw["feature"])}
+        )
     props = raw.get("properties") if isinstance(raw.get("properties"), Mapping) else None
     if props is not None:
         return _photon_place(location, props, source)
@@ -65,9 +67,9 @@ def _nominatim_place(location: Location, raw: Mapping[str, Any], source: str) ->
     extratags = raw.get("extratags") if isinstance(raw.get("extratags"), Mapping) else {}
     assert isinstance(extratags, Mapping)
     kind = str(raw.get("addresstype") or raw.get("type") or "")
-    feature = _OSM_FEATURES.get(kind, kind or "other")
-    if feature == "city" and str(extratags.get("capital", "")) in ("yes", "2"):
-        feature = "capital"
+    feature = Feature.of(_OSM_FEATURES.get(kind, kind))
+    if feature == Feature.CITY and str(extratags.get("capital", "")) in ("yes", "2"):
+        feature = Feature.CAPITAL
     osm_type, osm_id = str(raw.get("osm_type") or ""), raw.get("osm_id")
     if osm_id is not None:
         place_id = f"{source}:{osm_type[:1].upper()}{osm_id}"
@@ -97,7 +99,7 @@ def _photon_place(location: Location, props: Mapping[str, Any], source: str) -> 
         name=str(props.get("name") or location.address.split(",")[0]).strip(),
         lat=location.latitude,
         lon=location.longitude,
-        feature=_OSM_FEATURES.get(kind, kind or "other"),
+        feature=Feature.of(_OSM_FEATURES.get(kind, kind)),
         country_code=str(props.get("countrycode", "")).upper(),
         country=str(props.get("country", "")),
         admin1=str(props.get("state", "")),
@@ -115,9 +117,10 @@ def _int(value: object) -> int:
 class OfflineGeocoder:
     """geopy-compatible geocoder answering from the embedded gazetteer; never touches the network.
 
-    "Lima, Ohio" / "Lima, Peru" / "Yonkers, New York, United States": the text after the last
-    comma is a qualifier (a country or admin-1 name, abbreviation or ISO code) that filters the
-    places named before it. A qualifier that names no country or admin-1 region is ignored.
+    "Lima, Ohio" / "Lima, Peru" / "Yonkers, New York, United States": the comma parts that name a
+    country or admin-1 region (name, abbreviation or ISO code) filter the places named before them
+    (`qualifiers.parse_query`, as `geomap geocode` reads them). A last part that names no region is
+    part of the name ("Washington, D.C."), or dropped when the whole names nothing.
     """
 
     def __init__(self, gazetteer: Gazetteer) -> None:
@@ -152,17 +155,17 @@ class OfflineGeocoder:
         return [c.place for c in self._resolve(query.strip(), countries)]
 
     def _resolve(self, query: str, countries: frozenset[str] | None) -> list[Candidate]:
-        name, comma, qualifier = query.rpartition(",")
-        if not comma or not name.strip():
-            return self._named(query.strip(" ,"), countries)
-        named = self._scope(qualifier.strip())
-        scope = [p for p in named if countries is None or p.country_code in countries]
-        if scope:
-            inner = frozenset(p.country_code for p in scope)
-            return [c for c in self._resolve(name.strip(), inner) if _within(c.place, scope)]
-        if named:  # a real country or region, but outside `country_codes`
-            return []
-        return self._named(query, countries) or self._resolve(name.strip(), countries)
+        name, scopes = qualifiers.parse_query(query, self.gazetteer)
+        if scopes:
+            inner = frozenset(country for country, _ in scopes[0])
+            countries = inner if countries is None else inner & countries
+            if not countries:  # a real country or region, but outside `country_codes`
+                return []
+        found = self._named(name, countries)
+        while not found and "," in name:  # "Springfield, Nowhere": a last part that names nothing goes
+            name = name.rpartition(",")[0].strip()
+            found = self._named(name, countries)
+        return [c for c in found if all(qualifiers.within(c.place, scope) for scope in scopes)]
 
     def _named(self, name: str, countries: frozenset[str] | None) -> list[Candidate]:
         if countries is None:
@@ -170,24 +173,6 @@ class OfflineGeocoder:
         if len(countries) == 1:
             return self.gazetteer.candidates(name, country_code=next(iter(countries)), limit=_WIDE)
         return [c for c in self.gazetteer.candidates(name, limit=_WIDE) if c.place.country_code in countries]
-
-    def _scope(self, qualifier: str) -> list[Place]:
-        """Countries and admin-1 regions a qualifier may name ('Ohio', 'OH', 'Peru', 'PE')."""
-        scope: list[Place] = []
-        if len(qualifier) == 2 and qualifier.isalpha() and qualifier.isupper():
-            country = self.gazetteer.country(qualifier)
-            scope += [country] if country else []
-        scope += [c.place for c in self.gazetteer.candidates(qualifier) if c.place.feature in _SCOPE_FEATURES]
-        return [p for p in scope if p.country_code]
-
-
-def _within(place: Place, scope: Iterable[Place]) -> bool:
-    for region in scope:
-        if place.country_code != region.country_code:
-            continue
-        if region.feature == "country" or (place.admin1_code and place.admin1_code == region.admin1_code):
-            return True
-    return False
 
 
 def _codes(country_codes: str | Sequence[str] | None) -> frozenset[str] | None:

@@ -4,7 +4,105 @@ Standard library only."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
+
+
+class Kind(StrEnum):
+    """How a map groups places: the legend's colours and the kind filter."""
+
+    COUNTRY = "country"
+    REGION = "region"
+    CITY = "city"
+    PHYSICAL = "physical"
+    OTHER = "other"
+
+
+class Feature(StrEnum):
+    """What a place is: the gazetteer's coarse features, onto which GeoNames' feature codes and online geocoders'
+    types are mapped (gazetteer/geonames.py, geocoders.py). A StrEnum, so "admin1" and Feature.ADMIN1 are equal
+    and every output writes the plain word."""
+
+    COUNTRY = "country"
+    CAPITAL = "capital"
+    CITY = "city"
+    ADMIN1 = "admin1"
+    ADMIN2 = "admin2"
+    ADMIN3 = "admin3"
+    ADMIN1_GROUP = "admin1_group"  # regions made of first-level divisions ("Kurdistan", "Donbas")
+    REGION = "region"
+    MACRO_REGION = "macro_region"  # "Middle East", "Western Europe"
+    CONTINENT = "continent"
+    DISPUTED_AREA = "disputed_area"
+    OCEAN = "ocean"
+    SEA = "sea"
+    GULF = "gulf"
+    BAY = "bay"
+    STRAIT = "strait"
+    CANAL = "canal"
+    RIVER = "river"
+    LAKE = "lake"
+    WATERFALL = "waterfall"
+    REEF = "reef"
+    WATER = "water"
+    ISLAND = "island"
+    ISLAND_GROUP = "island_group"
+    PENINSULA = "peninsula"
+    CAPE = "cape"
+    MOUNTAIN = "mountain"
+    MOUNTAIN_RANGE = "mountain_range"
+    PLATEAU = "plateau"
+    PLAIN = "plain"
+    DESERT = "desert"
+    DEPRESSION = "depression"
+    POLE = "pole"
+    TERRAIN = "terrain"
+    UNDERSEA = "undersea"
+    VEGETATION = "vegetation"
+    HISTORICAL = "historical"
+    SITE = "site"
+    ROAD = "road"
+    OTHER = "other"
+
+    @classmethod
+    def of(cls, value: str) -> Feature:
+        """The feature a word names; OTHER for a word that names none (an online geocoder's own types)."""
+        return cls._value2member_map_.get(value, cls.OTHER)  # type: ignore[return-value]
+
+    @property
+    def kind(self) -> Kind:
+        return _KINDS.get(self, Kind.PHYSICAL)
+
+
+_KINDS = {
+    Feature.COUNTRY: Kind.COUNTRY,
+    **dict.fromkeys((Feature.CAPITAL, Feature.CITY), Kind.CITY),
+    **dict.fromkeys(
+        (
+            Feature.ADMIN1,
+            Feature.ADMIN2,
+            Feature.ADMIN3,
+            Feature.ADMIN1_GROUP,
+            Feature.REGION,
+            Feature.MACRO_REGION,
+            Feature.CONTINENT,
+            Feature.DISPUTED_AREA,
+        ),
+        Kind.REGION,
+    ),  # fmt: skip
+    **dict.fromkeys((Feature.HISTORICAL, Feature.SITE, Feature.ROAD, Feature.OTHER), Kind.OTHER),
+}  # every other feature is physical
+
+
+def kind_of(place: Place) -> Kind:
+    """The map's kind of a place; for a feature that says nothing, GeoNames' code does (PCL*, ADM*, PPL*)."""
+    kind = Feature.of(place.feature).kind
+    if kind is Kind.OTHER:
+        code = place.feature_code.upper()
+        for prefix, by_code in (("PCL", Kind.COUNTRY), ("ADM", Kind.REGION), ("PPL", Kind.CITY)):
+            if code.startswith(prefix):
+                return by_code
+    return kind
 
 
 @dataclass(frozen=True)
@@ -54,7 +152,7 @@ class Place:
     name: str
     lat: float
     lon: float
-    feature: str  # coarse kind: country, admin1, admin2, capital, city, region, sea, river...
+    feature: Feature  # what it is: country, admin1, capital, city, sea, river... (see Feature)
     feature_code: str = ""  # GeoNames feature code where known (PPLC, ADM1, SEA...)
     country_code: str = ""  # ISO 3166-1 alpha-2, "" for seas, continents...
     country: str = ""  # country name

@@ -75,32 +75,3 @@ def _point(place: Place, per_article: dict[str, list[Resolution]], articles: dic
 def drawable(place: Place) -> bool:
     """Whether the place has coordinates Leaflet can draw."""
     return -90.0 <= place.lat <= 90.0 and -180.0 <= place.lon <= 180.0  # also False for NaN
-
-
-def kind_group(place: Place) -> str:
-    """Coarse kind for colouring: country, region, city, physical or other."""
-    feature = place.feature.lower()
-    for group, features in _KIND_FEATURES.items():
-        if feature in features:
-            return group
-    code = place.feature_code.upper()
-    for prefix, group in (("PCL", "country"), ("ADM", "region"), ("PPL", "city")):
-        if code.startswith(prefix):
-            return group
-    return "other"
-
-
-_KIND_FEATURES: dict[str, frozenset[str]] = {
-    "country": frozenset("country nation dependency territory".split()),
-    "region": frozenset(
-        "admin1 admin2 admin3 admin4 region state province county district continent area division".split()
-    ),
-    "city": frozenset(
-        "city capital town village ppl suburb neighbourhood neighborhood locality settlement hamlet".split()
-    ),
-    "physical": frozenset(
-        "sea ocean river lake mountain mountains island islands bay gulf strait desert forest valley "
-        "peninsula cape plain plateau volcano glacier channel canal coast beach physical water stream "
-        "range hill reef basin delta lagoon waterfall".split()
-    ),
-}

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from geomap import qualifiers
 from geomap.cues import LOCAL_AFTER, LOCAL_INSTITUTION
 from geomap.geo import NearestIndex, great_circle_km
 from geomap.models import Article, ArticleResult, Candidate, Lookup, Mention, Place, Resolution
@@ -273,13 +274,13 @@ def _rank(
         place = cand.place
         features = _own_features(cand, prior, ordered, names_country)
         features.update(context.features(place, key, own_countries))
-        if elsewhere and _in_qualifier(place, elsewhere):
+        if elsewhere and qualifiers.within(place, elsewhere):
             features["qualified_elsewhere"] = 1.0  # "... Lima, Ohio ...": another mention says where it is
         score = model.score(features)
         reasons = [place.feature or "place"]
         if cand.name_kind == "override":
             reasons.append("--overrides")
-        if qualifier is not None and _in_qualifier(place, qualifier):
+        if qualifier is not None and qualifiers.within(place, qualifier):
             # A rule, not a learned weight: the text itself names the region the place lies in ("Lima, Ohio",
             # "Paris, Tenn."), which decides among the readings it admits whatever their prominence or the
             # article's context. General because it is what the writer says, in any kind of text.
@@ -562,8 +563,9 @@ def _sentence_regions(
             key = f"~{key}"
         else:
             place = max(cands[key], key=_prior).place if cands.get(key) else None
-        if place is not None and place.feature in ("country", "admin1") and place.country_code:
-            regions.append((m.start, key, place.country_code, place.admin1_code if place.feature == "admin1" else ""))
+        region = qualifiers.region_of(place) if place is not None else None
+        if region is not None:
+            regions.append((m.start, key, *region))
     regions.sort()
     starts = [r[0] for r in regions]
     out: dict[str, tuple[set[str], set[tuple[str, str]]]] = {}
@@ -627,11 +629,7 @@ def _qualifiers(
         # Only a larger unit qualifies: a country is not "in" another ("China, Japan" is a list), and a
         # first-level region only in a country ("Illinois, Missouri" is a list too).
         level = _level(cands.get(normalize(first.text), []))
-        regions = {
-            (c.place.country_code, c.place.admin1_code if c.place.feature == "admin1" else "")
-            for c in cands.get(normalize(second.text), [])
-            if c.place.feature in ("country", "admin1")[: max(0, 2 - level)]
-        }
+        regions = qualifiers.regions(cands.get(normalize(second.text), []), qualifiers.LEVELS[: max(0, 2 - level)])
         if regions:
             out.setdefault(first.start, set()).update(regions)
     return out
@@ -644,31 +642,19 @@ def _level(candidates: list[Candidate]) -> int:
     return {"country": 2, "admin1": 1}.get(max(candidates, key=_prior).place.feature, 0)
 
 
-def _in_qualifier(place: Place, qualifier: set[tuple[str, str]]) -> bool:
-    for country, admin1 in qualifier:
-        if place.country_code == country and (not admin1 or place.admin1_code == admin1):
-            if place.feature not in ("country",) or not admin1:
-                return True
-    return False
-
-
 def rank_query(
     query: str, lookup: Lookup, options: ResolveOptions = ResolveOptions(), *, country_code: str | None = None
 ) -> list[tuple[Place, float]]:
-    """Rank the candidates of a free-text query. "Lima, Ohio" is qualified by its last comma part;
+    """Rank the candidates of a free-text query. "Lima, Ohio", "Yonkers, New York, United States": the comma
+    parts that name countries or first-level regions qualify the name (`qualifiers.parse_query`);
     `country_code` keeps only places in that country (as geopy's `country_codes` does)."""
-    name, _, qualifier_text = query.rpartition(",")
-    if not name.strip():
-        name, qualifier_text = query, ""
-    qualifier = None
-    if qualifier_text.strip():
-        qualifier = {
-            (c.place.country_code, c.place.admin1_code if c.place.feature == "admin1" else "")
-            for c in lookup.candidates(qualifier_text.strip())
-            if c.place.feature in ("country", "admin1")
-        }
-    candidates = lookup.candidates(name.strip(), country_code=country_code)
-    ranked = _rank(candidates, normalize(name), qualifier, _Context({}, {}, _Located.of({}, Counter())), options)
-    if qualifier:
-        ranked = [s for s in ranked if _in_qualifier(s.place, qualifier)] or ranked
+    name, scopes = qualifiers.parse_query(query, lookup)
+    innermost = scopes[0] if scopes else None
+    candidates = lookup.candidates(name, country_code=country_code)
+    while not candidates and "," in name:  # "Springfield, Nowhere": a last part that names nothing goes
+        name = name.rpartition(",")[0].strip()
+        candidates = lookup.candidates(name, country_code=country_code)
+    ranked = _rank(candidates, normalize(name), innermost, _Context({}, {}, _Located.of({}, Counter())), options)
+    if scopes:
+        ranked = [s for s in ranked if all(qualifiers.within(s.place, scope) for scope in scopes)] or ranked
     return [(s.place, s.score) for s in ranked]

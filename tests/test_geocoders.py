@@ -16,6 +16,7 @@ from geomap.errors import GeocoderError, UsageError
 from geomap.gazetteer import Gazetteer
 from geomap.geocoders import OfflineGeocoder, location_to_place, online_geocoder, place_to_location
 from geomap.models import Place
+from geomap.resolve import rank_query
 
 
 @pytest.fixture(scope="module")
@@ -38,12 +39,16 @@ def test_lima_ohio_is_in_ohio(offline: OfflineGeocoder) -> None:
     assert 40 < lima.latitude < 41.5 and -85 < lima.longitude < -83
 
 
-@pytest.mark.parametrize(
+QUALIFIED = pytest.mark.parametrize(
     ("query", "country", "admin1"),
     [("Lima, Peru", "PE", None), ("Lima, PE", "PE", None), ("Lima, OH", "US", "Ohio"), ("Lima", "PE", None),
      ("Yonkers, New York, United States", "US", "New York"), ("Yonkers, NY", "US", "New York"),
-     ("Atlanta, Georgia", "US", "Georgia"), ("Tbilisi, Georgia", "GE", None), ("Paris, TX", "US", "Texas")],
+     ("Atlanta, Georgia", "US", "Georgia"), ("Tbilisi, Georgia", "GE", None), ("Paris, TX", "US", "Texas"),
+     ("Springfield, Illinois, US", "US", "Illinois"), ("Yonkers, Qwzxvplk", "US", "New York")],
 )  # fmt: skip
+
+
+@QUALIFIED
 def test_qualifier_filters_and_ranks(
     offline: OfflineGeocoder, query: str, country: str, admin1: str | None
 ) -> None:
@@ -51,6 +56,17 @@ def test_qualifier_filters_and_ranks(
     assert raw["country_code"] == country
     if admin1:
         assert raw["admin1"] == admin1
+
+
+@QUALIFIED
+def test_geomap_geocode_reads_qualifiers_as_the_geopy_geocoder_does(
+    gazetteer: Gazetteer, query: str, country: str, admin1: str | None
+) -> None:
+    """One reading of "Name, Region, Country" (geomap.qualifiers): `geomap geocode` ranks with the resolver."""
+    place, _ = rank_query(query, gazetteer)[0]
+    assert place.country_code == country
+    if admin1:
+        assert place.admin1 == admin1
 
 
 def test_qualifier_that_excludes_every_place_finds_nothing(offline: OfflineGeocoder) -> None:

@@ -30,7 +30,7 @@ from geomap.gazetteer.schema import (
     ring_cells,
 )
 from geomap.geo import great_circle_km
-from geomap.models import Candidate, Place
+from geomap.models import Candidate, Feature, Place
 from geomap.names import LookupKey, is_abbreviation, lookup_variants, normalize
 from geomap.prominence import prior
 
@@ -354,7 +354,7 @@ _P_COLUMNS = ", ".join("p." + column.strip() for column in _PLACE_COLUMNS.split(
 def _place(row: Sequence[Any]) -> Place:
     return Place(
         id=str(row[0]), name=str(row[1]), lat=float(row[2]), lon=float(row[3]),
-        feature=str(row[4]), feature_code=str(row[5]), country_code=str(row[6]), country=str(row[7]),
+        feature=Feature.of(str(row[4])), feature_code=str(row[5]), country_code=str(row[6]), country=str(row[7]),
         admin1=str(row[8]), admin1_code=str(row[9]), population=int(row[10]), source=str(row[11]),
     )  # fmt: skip
 

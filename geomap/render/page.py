@@ -24,8 +24,8 @@ import folium.plugins
 from folium.template import Template
 
 from geomap.export import DEFAULT_ATTRIBUTION
-from geomap.models import Article, ArticleResult
-from geomap.places import PlacePoint, aggregate, drawable, kind_group, unique_results
+from geomap.models import Article, ArticleResult, kind_of
+from geomap.places import PlacePoint, aggregate, drawable, unique_results
 from geomap.render.assets import Raw, asset_text, basemap_script, folium_heat_js, json_script, use_assets
 from geomap.render.text import (
     SCORE_WORDS,
@@ -222,7 +222,7 @@ def _point_data(
         "lat": round(place.lat, 6),
         "lon": round(place.lon, 6),
         "f": place.feature,
-        "k": kind_group(place),
+        "k": kind_of(place),
         "a": len(point.articles),
         "m": point.mentions,
         "arts": [position[ref.article.id] for ref in point.articles],
