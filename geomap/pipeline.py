@@ -267,8 +267,8 @@ class Pipeline:
         return None if value is None else result_from_dict(article, value)
 
     def _article_key(self, article: Article) -> str:
-        key = f"{content_hash(article)}|{self.fingerprint}"
-        return f"{key}|{article.id}" if self.resolve_options.overrides.per_article else key
+        # the user's rules count only where they may act: a new --overrides line recomputes only its articles
+        return f"{content_hash(article)}|{self.fingerprint}|{self.resolve_options.overrides.digest_for(article)}"
 
     @functools.cached_property
     def fingerprint(self) -> str:

@@ -47,7 +47,8 @@ class ResolveOptions:
 
     def fingerprint(self) -> str:
         countries = ",".join(sorted(self.countries))
-        return f"bias={countries};model={self.model.digest};credible={self.credible_prior};{self.overrides.digest}"
+        # the overrides are not here: each article's cache key holds the rules that may act on it (digest_for)
+        return f"bias={countries};model={self.model.digest};credible={self.credible_prior}"
 
 
 def resolve_options(

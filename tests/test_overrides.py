@@ -11,6 +11,7 @@ from click.testing import CliRunner
 from geomap.cli import cli
 from geomap.errors import UsageError
 from geomap.gazetteer import Gazetteer
+from geomap.models import Article
 from geomap.overrides import load_overrides
 
 TEXT = "Lima hosts the summit. Farmers from Ohio and Peru attended."
@@ -67,13 +68,16 @@ def test_a_rule_for_one_article_applies_there_only(gazetteer: Gazetteer, tmp_pat
         encoding="utf-8",
     )
     overrides = load_overrides(rules, gazetteer.place)
-    assert overrides.per_article
     rule = overrides.rule_for("Paris", "Paris again.", "news/tx.txt")
     assert rule is not None and rule.place is not None and rule.place.admin1 == "Texas"
     assert overrides.rule_for("Paris", "Paris again.", "news/fr.txt") is None
     assert overrides.rule_for("Lima", "Lima.", "https://example.com/a#b") is not None  # "#" in an id is kept
     assert overrides.rule_for("Svitan", "Svitan.", "anything") is not None  # no article: every article
-    assert not load_overrides(_write(tmp_path, "name,place\nSvitan,-\n"), gazetteer.place).per_article
+    # the cache key: the same text under two ids differs only where a rule names one of them
+    texas, france = Article("news/tx.txt", "Paris again."), Article("news/fr.txt", "Paris again.")
+    assert overrides.digest_for(texas) != overrides.digest_for(france) == ""
+    svitan = (Article("x", "Svitan and Paris."), Article("y", "Svitan and Paris."))
+    assert overrides.digest_for(svitan[0]) == overrides.digest_for(svitan[1]) != ""
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -115,3 +119,27 @@ def test_the_same_text_under_another_id_is_not_served_another_articles_rule(cach
         assert result.exit_code == 0, result.output
         [mention] = json.loads(result.stdout)["mentions"]
         assert mention["admin1"] == state, article_id
+
+
+def test_a_new_rule_recomputes_only_the_articles_that_name_it(cache_dir: Path, tmp_path: Path) -> None:
+    """The map's correction loop: one line more in the file must not recompute every article."""
+    folder = tmp_path / "news"
+    folder.mkdir()
+    for i in range(6):
+        (folder / f"a{i}.txt").write_text(f"Storms hit Lima and Cusco on day {i}.\n", encoding="utf-8")
+    (folder / "salisbury.txt").write_text("Police sealed off streets in Salisbury.\n", encoding="utf-8")
+    (folder / "cairos.txt").write_text("Cairo's markets reopened; Salisbury's did not.\n", encoding="utf-8")
+    rules = _write(tmp_path, "name,place,context,article\nSvitan,-,,\n")
+
+    def run() -> str:
+        result = CliRunner().invoke(
+            cli, ["parse", str(folder), "-v", "--cache-dir", str(cache_dir), "--overrides", str(rules)]
+        )
+        assert result.exit_code == 0, result.output
+        return result.stderr
+
+    assert "8 articles processed, 0 reused" in run()
+    rules.write_text("name,place,context,article\nSvitan,-,,\nSalisbury,gn:2638664,,\n", encoding="utf-8")
+    assert "2 articles processed, 6 reused" in run()  # the two that name Salisbury (one as "Salisbury's")
+    rules.write_text("name,place,context,article\nSvitan,-,,\nSalisbury,gn:2638664,,\nLima,-,,a3\n", encoding="utf-8")
+    assert "1 articles processed, 7 reused" in run()  # a rule for one article: that article
