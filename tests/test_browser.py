@@ -712,3 +712,16 @@ def test_names_not_placed_follow_the_filter_and_the_hint_is_shell_safe(watched: 
     hint = page.inner_text(".gm-fix .gm-hint")
     assert "geomap geocode 'Springfield, COUNTRY OR REGION' --format jsonl" in hint
     assert watched.errors == []
+
+
+def test_popups_say_what_the_filter_leaves_and_a_cleared_filter_is_said(watched: Watched, site: MapOutput) -> None:
+    page = open_map(watched, site)
+    page.click(".gm-filter summary")
+    page.uncheck("label.gm-group:has-text('Trade deal') input")
+    popup = open_popup(page, PARIS.id)
+    assert popup.query_selector(".gm-count").inner_text() == "3 articles, 4 mentions · 2 pass the filter"
+    page.select_option(".gm-country", "France")
+    open_popup(page, SPRINGFIELD.id)  # not on the filtered map: the filter is cleared, and the map says so
+    assert page.inner_text(".gm-notice") == "Filter cleared to show Springfield."
+    assert page.input_value(".gm-country") == ""
+    assert watched.errors == []

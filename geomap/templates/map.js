@@ -76,6 +76,15 @@
     return box;
   }
 
+  /* Under a filter, the popup says how many of the place's articles pass it (the list stays the place's own). */
+  function filteredCount(popup, point, state) {
+    var count = popup && popup.querySelector(".gm-count");
+    if (!count) { return; }
+    var note = count.querySelector(".gm-filtered") || L.DomUtil.create("span", "gm-filtered", count);
+    var passing = point.arts.filter(function (i) { return state.articleOk[i]; }).length;
+    note.textContent = passing === point.arts.length ? "" : " · " + passing + " pass the filter";
+  }
+
   function makeMarker(point, data) {
     var marker = L.marker([point.lat, point.lon], {
       icon: pinIcon(point), title: point.name, alt: point.name, riseOnHover: true
@@ -129,6 +138,13 @@
       return box;
     };
     control.setShown = function (shown) { sub.textContent = placesText(shown, count); };
+    /* A line that says what the map just did on its own (cleared the filter to show a place). */
+    control.notice = function (text) {
+      var box = sub.parentNode, note = box.querySelector(".gm-notice") || L.DomUtil.create("div", "gm-notice", box);
+      note.textContent = text;
+      window.clearTimeout(control.noticeTimer);
+      control.noticeTimer = window.setTimeout(function () { note.remove(); }, 6000);
+    };
     return control;
   }
 
@@ -347,7 +363,10 @@
     state.open = function (id) {
       var marker = byId[id];
       if (!marker) { return false; }
-      if (!cluster.hasLayer(marker)) { filterPanel.reset(); }
+      if (!cluster.hasLayer(marker)) {
+        filterPanel.reset();
+        title.notice("Filter cleared to show " + marker.gmPoint.name + ".");
+      }
       if (cluster._inZoomAnimation) {
         // zoomToShowLayer misses its moveend while the cluster is still animating a zoom
         cluster.once("animationend", function () { state.open(id); });
@@ -364,7 +383,11 @@
     popupClicks(state);
     map.on("popupopen", function (e) {
       var src = e.popup._source;
-      if (src && src.gmPoint) { state.place = src.gmPoint.id; writeHash(state.filter, state.place); }
+      if (src && src.gmPoint) {
+        state.place = src.gmPoint.id;
+        writeHash(state.filter, state.place);
+        filteredCount(e.popup.getElement(), src.gmPoint, state);
+      }
     });
     map.on("popupclose", function () {
       if (state.place !== null) { state.place = null; writeHash(state.filter, null); }
