@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from geomap.models import Article
+from tests.helpers import StandInNominatim
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
@@ -134,3 +135,17 @@ def cache_dir_module(gazetteer_dir: Path, tmp_path_factory: pytest.TempPathFacto
     target = tmp_path_factory.mktemp("cache")
     shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, target / DEFAULT_FILENAME)
     return target
+
+
+@pytest.fixture(scope="session")
+def nominatim_server() -> Iterator[StandInNominatim]:
+    with StandInNominatim() as server:
+        yield server
+
+
+@pytest.fixture
+def nominatim(nominatim_server: StandInNominatim) -> Iterator[StandInNominatim]:
+    """The session's stand-in Nominatim on 127.0.0.1 (tests/helpers.py), with no requests counted yet."""
+    nominatim_server.reset()
+    yield nominatim_server
+    nominatim_server.reset()

@@ -8,16 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from geomap.cli import cli
 from tests.conftest import SEEDS
+from tests.helpers import invoke
 
 MENTION_FIELDS = {"start", "end", "text", "name", "lat", "lon", "country_code", "feature", "score"}
-
-
-def invoke(*args: str, input: str | None = None):  # noqa: A002
-    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
 
 
 def test_parse_jsonl_contract(cache_dir: Path) -> None:
@@ -44,9 +39,7 @@ def test_parse_reads_jsonl_records(cache_dir: Path, tmp_path: Path) -> None:
 
 
 def test_parse_stdin_and_csv(cache_dir: Path) -> None:
-    result = invoke(
-        "parse", "-", "--format", "csv", "--cache-dir", str(cache_dir), "-q", input="Rain in Baku today.\n"
-    )
+    result = invoke("parse", "-", "--format", "csv", "--cache-dir", str(cache_dir), "-q", input="Rain in Baku today.\n")
     assert result.exit_code == 0, result.output
     header, row = result.stdout.splitlines()[:2]
     assert header.startswith("article_id,")
@@ -57,7 +50,7 @@ def test_parse_geojson(cache_dir: Path) -> None:
     result = invoke(
         "parse", "-", "--format", "geojson", "--cache-dir", str(cache_dir), "-q",
         input="Rain in Baku. More rain in Baku.",
-    )
+    )  # fmt: skip
     data = json.loads(result.stdout)
     assert data["type"] == "FeatureCollection"
     [baku] = data["features"]  # one Point per place, as `map --geojson` writes
@@ -102,9 +95,7 @@ def test_missing_input_only_is_error(cache_dir: Path, tmp_path: Path) -> None:
 
 
 def test_unknown_model_is_clear_error(cache_dir: Path) -> None:
-    result = invoke(
-        "parse", str(SEEDS), "--model", "xx_no_such_model", "--cache-dir", str(cache_dir), "--no-reuse"
-    )
+    result = invoke("parse", str(SEEDS), "--model", "xx_no_such_model", "--cache-dir", str(cache_dir), "--no-reuse")
     assert result.exit_code == 2  # a bad option value, found before any work
     assert "no spaCy model 'xx_no_such_model' is installed" in result.stderr and "Traceback" not in result.output
 

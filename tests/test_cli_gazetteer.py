@@ -8,43 +8,27 @@ import re
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from geomap.cli import _StatusLine, cli
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def geoname_row(gid: int, name: str, alts: str, lat: float, lon: float, fcode: str, cc: str, a1: str,
-                population: int) -> str:  # fmt: skip
-    """One line of GeoNames' 19-column geoname table (allCountries.txt, XX.txt, cities500.txt)."""
-    cols = [str(gid), name, name, alts, f"{lat:.5f}", f"{lon:.5f}", "P", fcode, cc, "", a1, "", "", "",
-            str(population), "", "1200", "Asia/Yerevan", "2024-01-01"]  # fmt: skip
-    return "\t".join(cols) + "\n"
+from geomap.cli import _StatusLine
+from tests.helpers import geoname_row, invoke, write_dumps
 
 
 @pytest.fixture
 def dumps(tmp_path: Path) -> dict[str, Path]:
-    files = {
-        "AM.txt": geoname_row(
-            99000101, "Qelvaran", "Kelvaran,Qelvaranik", 39.48, 46.12, "PPL", "AM", "08", 4321
-        ),
-        "alternateNamesV2.txt": "1\t99000101\tde\tKelwarnstadt\t\t\t\t\t\t\n"
-        "2\t99000101\tlink\thttps://example.org/Qelvaran\t\t\t\t\t\t\n",
-        "admin1CodesASCII.txt": "AM.08\tSyunik\tSyunik\t409314\n",
-    }
-    folder = tmp_path / "dumps"
-    folder.mkdir()
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return {name: folder / name for name in files}
+    return write_dumps(
+        tmp_path / "dumps",
+        {
+            "AM.txt": geoname_row(
+                99000101, "Qelvaran", "Kelvaran,Qelvaranik", 39.48, 46.12, "P", "PPL", "AM", "08", 4321
+            ),
+            "alternateNamesV2.txt": "1\t99000101\tde\tKelwarnstadt\t\t\t\t\t\t\n"
+            "2\t99000101\tlink\thttps://example.org/Qelvaran\t\t\t\t\t\t\n",
+            "admin1CodesASCII.txt": "AM.08\tSyunik\tSyunik\t409314\n",
+        },
+    )
 
 
-def test_build_imports_a_made_up_place_found_by_its_alternate_name(
-    cache_dir: Path, dumps: dict[str, Path]
-) -> None:
+def test_build_imports_a_made_up_place_found_by_its_alternate_name(cache_dir: Path, dumps: dict[str, Path]) -> None:
     before = invoke("geocode", "Kelwarnstadt", "--cache-dir", str(cache_dir))
     assert before.exit_code == 1
     result = invoke(
@@ -61,14 +45,9 @@ def test_build_imports_a_made_up_place_found_by_its_alternate_name(
         assert (first["country_code"], first["population"]) == ("AM", 4321)
 
 
-def test_info_reports_kinds_sources_size_date_and_attribution(
-    cache_dir: Path, dumps: dict[str, Path]
-) -> None:
+def test_info_reports_kinds_sources_size_date_and_attribution(cache_dir: Path, dumps: dict[str, Path]) -> None:
     assert (
-        invoke(
-            "gazetteer", "build", "--geonames", str(dumps["AM.txt"]), "--cache-dir", str(cache_dir)
-        ).exit_code
-        == 0
+        invoke("gazetteer", "build", "--geonames", str(dumps["AM.txt"]), "--cache-dir", str(cache_dir)).exit_code == 0
     )
     result = invoke("gazetteer", "info", "--cache-dir", str(cache_dir))
     assert result.exit_code == 0
@@ -84,7 +63,7 @@ def test_info_reports_kinds_sources_size_date_and_attribution(
 def test_bad_dump_is_one_error_line_and_imports_nothing(cache_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "XX.txt"
     broken.write_text(
-        geoname_row(99000102, "Brokenhalt", "", 1.0, 1.0, "PPL", "XX", "", 0).replace("1.00000", "north")
+        geoname_row(99000102, "Brokenhalt", "", 1.0, 1.0, "P", "PPL", "XX", "", 0).replace("1.00000", "north")
     )
     result = invoke("gazetteer", "build", "--geonames", str(broken), "--cache-dir", str(cache_dir))
     assert result.exit_code == 1
@@ -93,9 +72,7 @@ def test_bad_dump_is_one_error_line_and_imports_nothing(cache_dir: Path, tmp_pat
 
 
 def test_missing_dump_is_misuse(cache_dir: Path, tmp_path: Path) -> None:
-    result = invoke(
-        "gazetteer", "build", "--geonames", str(tmp_path / "nope.txt"), "--cache-dir", str(cache_dir)
-    )
+    result = invoke("gazetteer", "build", "--geonames", str(tmp_path / "nope.txt"), "--cache-dir", str(cache_dir))
     assert result.exit_code == 2 and "nope.txt" in result.stderr
 
 

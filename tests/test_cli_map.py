@@ -7,19 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from geomap.cli import cli
+from tests.helpers import invoke
 
 ARTICLES = {
     "storm.txt": "Storm hits Stockholm\n\nA storm hit Stockholm on Monday. "
     "Ferries from Stockholm to Helsinki were cancelled.\n",
     "oil.txt": "Talks in Baku\n\nDiplomats met in Baku. Officials in Stockholm welcomed the talks.\n",
 }
-
-
-def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @pytest.fixture
@@ -85,24 +80,17 @@ def test_map_writes_geojson_and_csv_beside_the_map(
     assert f"wrote {table} ({len(rows)} mentions)" in result.stderr
 
 
-def test_map_cdn_is_smaller_and_loads_leaflet_from_a_cdn(
-    folder: Path, cache_dir: Path, tmp_path: Path
-) -> None:
+def test_map_cdn_is_smaller_and_loads_leaflet_from_a_cdn(folder: Path, cache_dir: Path, tmp_path: Path) -> None:
     inline, cdn = tmp_path / "inline.html", tmp_path / "cdn.html"
     assert invoke("map", str(folder), "-o", str(inline), "--cache-dir", str(cache_dir), "-q").exit_code == 0
-    assert (
-        invoke("map", str(folder), "-o", str(cdn), "--cdn", "--cache-dir", str(cache_dir), "-q").exit_code
-        == 0
-    )
+    assert invoke("map", str(folder), "-o", str(cdn), "--cdn", "--cache-dir", str(cache_dir), "-q").exit_code == 0
     inline_html, cdn_html = inline.read_text(encoding="utf-8"), cdn.read_text(encoding="utf-8")
     assert '<script src="https://' in cdn_html and "leaflet" in cdn_html
     assert '<script src="http' not in inline_html and '<link rel="stylesheet" href="http' not in inline_html
     assert len(cdn_html) < len(inline_html) / 2
 
 
-def test_map_export_that_cannot_be_written_is_one_error_line(
-    folder: Path, cache_dir: Path, tmp_path: Path
-) -> None:
+def test_map_export_that_cannot_be_written_is_one_error_line(folder: Path, cache_dir: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     result = invoke(
@@ -110,9 +98,7 @@ def test_map_export_that_cannot_be_written_is_one_error_line(
         "--cache-dir", str(cache_dir),
     )  # fmt: skip
     assert result.exit_code == 1
-    assert (
-        result.stderr.strip().splitlines()[-1].startswith(f"Error: cannot write {blocker / 'mentions.csv'}")
-    )
+    assert result.stderr.strip().splitlines()[-1].startswith(f"Error: cannot write {blocker / 'mentions.csv'}")
     assert "Traceback" not in result.output
 
 

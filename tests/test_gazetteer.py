@@ -26,6 +26,7 @@ from geomap.gazetteer import BUILD_CODE, DATA_DIR, DEFAULT_FILENAME, Gazetteer, 
 from geomap.gazetteer import build as gazetteer_build
 from geomap.geo import great_circle_km
 from geomap.models import Candidate, Place
+from tests.helpers import geoname_row, write_dumps
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -290,9 +291,7 @@ def test_garbage_file_is_detected_and_rebuilt(
         gaz.close()
 
 
-def test_half_built_file_is_rebuilt(
-    tiny: tuple[Path, GazetteerSources], caplog: pytest.LogCaptureFixture
-) -> None:
+def test_half_built_file_is_rebuilt(tiny: tuple[Path, GazetteerSources], caplog: pytest.LogCaptureFixture) -> None:
     cache, sources = tiny
     conn = sqlite3.connect(cache / DEFAULT_FILENAME)
     conn.execute("DELETE FROM meta WHERE key = 'complete'")
@@ -466,19 +465,9 @@ def test_place_is_a_plain_dataclass(gazetteer: Gazetteer) -> None:
 # --------------------------------------------------------------------------- importing GeoNames dumps
 
 
-def geoname_row(gid: int, name: str, alts: str, lat: float, lon: float, fclass: str, fcode: str, cc: str,
-                admin1: str, population: int) -> str:  # fmt: skip
-    """One line of GeoNames' 19-column geoname table (allCountries.txt, XX.txt, cities500.txt)."""
-    cols = [str(gid), name, name, alts, f"{lat:.5f}", f"{lon:.5f}", fclass, fcode, cc, "", admin1, "", "", "",
-            str(population), "", "120", "Asia/Yerevan", "2024-01-01"]  # fmt: skip
-    return "\t".join(cols) + "\n"
-
-
 @pytest.fixture
 def dumps(tmp_path: Path) -> dict[str, Path]:
-    folder = tmp_path / "dumps"
-    folder.mkdir()
-    files = {
+    return write_dumps(tmp_path / "dumps", {
         "AM.txt": geoname_row(99000001, "Zorblatt", "Zorbo,Zorblattburg,zorbo-translit", 39.51, 46.34, "P",
                               "PPLA", "AM", "08", 12345)
         + geoname_row(99000002, "Zorb River", "", 39.6, 46.2, "H", "STM", "AM", "08", 0)
@@ -492,15 +481,10 @@ def dumps(tmp_path: Path) -> dict[str, Path]:
         "countryInfo.txt": "# ISO\tISO3\tISO-Numeric\tfips\tCountry\t...\n"
         "AM\tARM\t051\tAM\tArmenia Republic\tYerevan\t29800\t2968000\tAS\t.am\tAMD\tDram\t374\t######"
         "\t^(\\d{6})$\thy\t174982\tGE,IR,AZ,TR\t\n",
-    }  # fmt: skip
-    for name, text in files.items():
-        (folder / name).write_text(text, encoding="utf-8")
-    return {name: folder / name for name in files}
+    })  # fmt: skip
 
 
-def test_import_adds_places_and_alternate_names(
-    tiny: tuple[Path, GazetteerSources], dumps: dict[str, Path]
-) -> None:
+def test_import_adds_places_and_alternate_names(tiny: tuple[Path, GazetteerSources], dumps: dict[str, Path]) -> None:
     cache, sources = tiny
     with Gazetteer.open(cache, sources=sources) as gaz:
         old_version = gaz.version

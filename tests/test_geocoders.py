@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlparse
-
 import pytest
 from geopy.location import Location
 from geopy.point import Point
@@ -17,6 +11,7 @@ from geomap.gazetteer import Gazetteer
 from geomap.geocoders import OfflineGeocoder, location_to_place, online_geocoder, place_to_location
 from geomap.models import Place
 from geomap.resolve import rank_query
+from tests.helpers import StandInNominatim
 
 
 @pytest.fixture(scope="module")
@@ -49,9 +44,7 @@ QUALIFIED = pytest.mark.parametrize(
 
 
 @QUALIFIED
-def test_qualifier_filters_and_ranks(
-    offline: OfflineGeocoder, query: str, country: str, admin1: str | None
-) -> None:
+def test_qualifier_filters_and_ranks(offline: OfflineGeocoder, query: str, country: str, admin1: str | None) -> None:
     raw = loc(offline.geocode(query)).raw
     assert raw["country_code"] == country
     if admin1:
@@ -132,55 +125,6 @@ def test_place_location_round_trip() -> None:
 
 # --------------------------------------------------------------------------- online, against a local server
 
-NOMINATIM_LIMA = {
-    "place_id": 298765, "licence": "Data © OpenStreetMap contributors, ODbL 1.0.", "osm_type": "relation",
-    "osm_id": 182706, "lat": "40.7425", "lon": "-84.1052", "class": "boundary", "type": "administrative",
-    "place_rank": 16, "importance": 0.5, "addresstype": "city", "name": "Lima",
-    "display_name": "Lima, Allen County, Ohio, United States",
-    "address": {"city": "Lima", "county": "Allen County", "state": "Ohio", "country": "United States",
-                "country_code": "us"},
-    "boundingbox": ["40.7", "40.8", "-84.2", "-84.0"],
-}  # fmt: skip
-
-
-class NominatimHandler(BaseHTTPRequestHandler):
-    requests: list[str] = []
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        url = urlparse(self.path)
-        query = {k: v[0] for k, v in parse_qs(url.query).items()}
-        self.requests.append(self.path)
-        if url.path == "/search" and query.get("q") == "fail":
-            self._send(500, {"error": "internal"})
-        elif url.path == "/search":
-            self._send(200, [NOMINATIM_LIMA] if query.get("q", "").startswith("Lima") else [])
-        elif url.path == "/reverse":
-            self._send(200, NOMINATIM_LIMA)
-        else:
-            self._send(404, {"error": "no such endpoint"})
-
-    def _send(self, status: int, body: object) -> None:
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - silence the test output
-        pass
-
-
-@pytest.fixture(scope="module")
-def nominatim_domain() -> Iterator[str]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), NominatimHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=5)
-
 
 def make_online(domain: str):  # type: ignore[no-untyped-def]
     return online_geocoder(
@@ -194,8 +138,8 @@ def make_online(domain: str):  # type: ignore[no-untyped-def]
     )
 
 
-def test_online_geocode_through_real_http(nominatim_domain: str) -> None:
-    geocoder = make_online(nominatim_domain)
+def test_online_geocode_through_real_http(nominatim: StandInNominatim) -> None:
+    geocoder = make_online(nominatim.domain)
     location = loc(geocoder.geocode("Lima, Ohio"))
     assert location.address == "Lima, Allen County, Ohio, United States"
     place = location_to_place(location, "nominatim")
@@ -205,25 +149,25 @@ def test_online_geocode_through_real_http(nominatim_domain: str) -> None:
     )  # fmt: skip
     assert place == expected
     assert geocoder.place("Lima, Ohio") == place
-    assert any("q=Lima" in path for path in NominatimHandler.requests)
+    assert "Lima, Ohio" in nominatim.asked()
 
 
-def test_online_not_found_is_none(nominatim_domain: str) -> None:
-    geocoder = make_online(nominatim_domain)
+def test_online_not_found_is_none(nominatim: StandInNominatim) -> None:
+    geocoder = make_online(nominatim.domain)
     assert geocoder.geocode("Qwzxvplk") is None
     assert geocoder.place("Qwzxvplk") is None
 
 
-def test_online_failure_is_a_geocoder_error_after_retries(nominatim_domain: str) -> None:
-    geocoder = make_online(nominatim_domain)
-    before = sum(1 for path in NominatimHandler.requests if "q=fail" in path)
+def test_online_failure_is_a_geocoder_error_after_retries(nominatim: StandInNominatim) -> None:
+    geocoder = make_online(nominatim.domain)
+    nominatim.failing = True
     with pytest.raises(GeocoderError, match="nominatim"):
-        geocoder.geocode("fail")
-    assert sum(1 for path in NominatimHandler.requests if "q=fail" in path) - before == 2  # 1 try + 1 retry
+        geocoder.geocode("Lima, Ohio")
+    assert nominatim.asked() == ["Lima, Ohio", "Lima, Ohio"]  # 1 try + 1 retry
 
 
-def test_online_reverse(nominatim_domain: str) -> None:
-    found = loc(make_online(nominatim_domain).reverse("40.74, -84.10"))
+def test_online_reverse(nominatim: StandInNominatim) -> None:
+    found = loc(make_online(nominatim.domain).reverse("40.74, -84.10"))
     assert location_to_place(found, "nominatim").admin1 == "Ohio"
 
 

@@ -23,10 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from geomap.cache import CACHE_FILENAME
-from geomap.cli import cli
 from geomap.gazetteer import DEFAULT_FILENAME as GAZETTEER_FILENAME
 from geomap.gazetteer import Gazetteer
 from geomap.inputs import deduplicate, read_inputs
@@ -35,6 +34,7 @@ from geomap.pipeline import Pipeline, Settings
 from geomap.places import aggregate
 from geomap.render.text import reader_filename
 from tests.conftest import SEEDS, interruptible
+from tests.helpers import invoke
 
 SUMMARY = re.compile(r"^(\d+) articles read, (\d+) skipped, (\d+) places, (\d+) mentions, (\d+) unresolved")
 
@@ -127,10 +127,6 @@ def _start(*args: str | Path) -> subprocess.Popen[str]:
     return subprocess.Popen(_geomap(*args), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env())
 
 
-def _invoke(*args: str | Path) -> Result:
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
-
-
 def _map_data(path: Path) -> dict:
     found = re.search(r'<script type="application/json" id="geomap-data">(.*?)</script>', path.read_text(), re.S)
     assert found, f"{path} has no embedded data"
@@ -208,7 +204,7 @@ def mixed_map(mixed: Path, gazetteer_dir: Path, tmp_path_factory: pytest.TempPat
     root = tmp_path_factory.mktemp("mixed-run")
     cache = _cache_with_gazetteer(gazetteer_dir, root / "cache")
     out = root / "out" / "map.html"
-    result = _invoke("map", mixed, "-o", out, "--cache-dir", cache, "--max-bytes", "200000")
+    result = invoke("map", mixed, "-o", out, "--cache-dir", cache, "--max-bytes", "200000")
     return result, out, cache
 
 
@@ -251,7 +247,7 @@ def test_news_page_chrome_stays_off_the_map(mixed_map: MixedRun) -> None:
 def test_strict_turns_a_skip_into_an_error(mixed: Path, mixed_map: MixedRun, tmp_path: Path) -> None:
     _, _, cache = mixed_map
     out = tmp_path / "strict" / "map.html"
-    result = _invoke("map", mixed, "-o", out, "--cache-dir", cache, "--max-bytes", "200000", "--strict")
+    result = invoke("map", mixed, "-o", out, "--cache-dir", cache, "--max-bytes", "200000", "--strict")
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1] == f"Error: {len(BAD)} input(s) skipped and --strict given"
     assert f"skipped {mixed / 'photo.jpg'}: image (JPEG), not a format geomap reads" in result.stderr
@@ -265,7 +261,7 @@ def test_nothing_usable_exits_1(mixed: Path, mixed_map: MixedRun, tmp_path: Path
     for name in ("photo.jpg", "empty.txt", "consent-wall.html"):
         shutil.copy(mixed / name, bad / name)
     (bad / "wire.jsonl").write_text('{"id": "x", "text": \n', encoding="utf-8")
-    result = _invoke("parse", bad, "--cache-dir", cache)
+    result = invoke("parse", bad, "--cache-dir", cache)
     assert result.exit_code == 1
     assert result.stdout == ""
     for name in ("photo.jpg", "empty.txt", "consent-wall.html", "wire.jsonl:1"):
@@ -299,7 +295,7 @@ def test_syndicated_copy_is_one_article_with_both_sources(cache_dir: Path, tmp_p
     text = SMALL[0].read_text(encoding="utf-8")
     (folder / "ledger.txt").write_text(text, encoding="utf-8")
     (folder / "wire" / "copy.txt").write_bytes(text.replace("\n", "\r\n").encode("utf-8"))  # other line ends
-    result = _invoke("parse", folder, "--cache-dir", cache_dir, "-q")
+    result = invoke("parse", folder, "--cache-dir", cache_dir, "-q")
     assert result.exit_code == 0, result.stderr
     [record] = [json.loads(line) for line in result.stdout.splitlines()]
     assert record["source"] == str(folder / "ledger.txt")
@@ -438,7 +434,7 @@ def test_cache_path_taken_by_a_folder_is_an_error_not_damage(cache_dir: Path) ->
     taken = cache_dir / CACHE_FILENAME
     taken.mkdir()
     (taken / "notes.txt").write_text("mine")
-    result = _invoke("parse", SMALL[0], "--cache-dir", cache_dir)
+    result = invoke("parse", SMALL[0], "--cache-dir", cache_dir)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith(f"Error: cannot open the cache {taken}: ")
     assert (taken / "notes.txt").read_text() == "mine"  # not "set aside" as if it were a damaged file
@@ -555,12 +551,12 @@ def test_progress_bar_then_ctrl_c(eval_folder: Path, gazetteer_dir: Path, tmp_pa
 
 def test_failed_write_keeps_the_previous_map(cache_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "out" / "map.html"
-    first = _invoke("map", SMALL[0], "-o", out, "--cache-dir", cache_dir)
+    first = invoke("map", SMALL[0], "-o", out, "--cache-dir", cache_dir)
     assert first.exit_code == 0
     before = out.read_bytes()
     shutil.rmtree(out.parent / "map_files")
     (out.parent / "map_files").write_text("a file where the reader pages should go")
-    result = _invoke("map", *SMALL, "-o", out, "--cache-dir", cache_dir)
+    result = invoke("map", *SMALL, "-o", out, "--cache-dir", cache_dir)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith(f"Error: cannot write the map to {out}: ")
     assert "Traceback" not in result.output
@@ -571,7 +567,7 @@ def test_failed_write_keeps_the_previous_map(cache_dir: Path, tmp_path: Path) ->
 def test_output_under_a_file_is_an_error(cache_dir: Path, tmp_path: Path) -> None:
     blocker = tmp_path / "report.txt"
     blocker.write_text("not a folder")
-    result = _invoke("map", SMALL[0], "-o", blocker / "map.html", "--cache-dir", cache_dir)
+    result = invoke("map", SMALL[0], "-o", blocker / "map.html", "--cache-dir", cache_dir)
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-1].startswith("Error: cannot write the map to ")
     assert blocker.read_text() == "not a folder"
