@@ -230,8 +230,10 @@ class Pipeline:
         jobs = self.settings.jobs
         if self.settings.geocoder and (jobs > 1 or self.settings.dask):
             # --dask is asked for explicitly, --jobs has a default: only the first deserves a warning
-            log.log(logging.WARNING if self.settings.dask else logging.INFO,
-                    "online geocoders are rate-limited per service: computing in this process only")
+            log.log(
+                logging.WARNING if self.settings.dask else logging.INFO,
+                "online geocoders are rate-limited per service: computing in this process only",
+            )
             return self._local
         if self.settings.dask:
             return self._on_dask(self.settings.dask)
@@ -251,22 +253,23 @@ class Pipeline:
 
     def _store(self, group: _Group, outcomes: list[Outcome]) -> None:
         computed = [
-            (self._article_key(article), result_to_dict(ArticleResult(article, outcome)))
-            for article, outcome in zip(group.todo, outcomes, strict=True)
+            (key, result_to_dict(ArticleResult(article, outcome)))
+            for article, key, outcome in zip(group.todo, group.keys, outcomes, strict=True)
             if not isinstance(outcome, Skipped)
         ]
         if computed:
             self.cache.put_many("articles", computed)
         self.stats["processed"] += len(computed)
 
-    def cached_result(self, article: Article) -> ArticleResult | None:
+    def cached_result(self, article: Article, key: str) -> ArticleResult | None:
+        """The result cached under the article's key (`article_key`), unless the run recomputes everything."""
         if not self.settings.reuse_articles:
             return None
-        key = self._article_key(article)  # first: it opens (or waits for another run to build) the gazetteer
         value = self.cache.get("articles", key)
         return None if value is None else result_from_dict(article, value)
 
-    def _article_key(self, article: Article) -> str:
+    def article_key(self, article: Article) -> str:
+        """The article's key in the cache, computed once per article and run (it reads the whole text)."""
         # the user's rules count only where they may act: a new --overrides line recomputes only its articles
         return f"{content_hash(article)}|{self.fingerprint}|{self.resolve_options.overrides.digest_for(article)}"
 
@@ -360,6 +363,7 @@ class _Group:
     articles: list[Article]
     cached: dict[int, ArticleResult]  # position in `articles` -> its cached result
     todo: list[Article]
+    keys: list[str]  # the cache key of each `todo` article, to store its result under
 
     def merge(self, outcomes: list[Outcome]) -> Iterator[ArticleResult | Skipped]:
         """The group's results in order: cached ones, and the computed `outcomes` (one per `todo` article)."""
@@ -411,13 +415,20 @@ class _Groups:
 
     def _group(self, articles: list[Article]) -> _Group:
         cached: dict[int, ArticleResult] = {}
+        todo: list[Article] = []
+        keys: list[str] = []
         for i, article in enumerate(articles):
-            result = self.pipeline.cached_result(article)
+            key = self.pipeline.article_key(
+                article
+            )  # first: it opens (or waits for another run to build) the gazetteer
+            result = self.pipeline.cached_result(article, key)
             if result is not None:
                 cached[i] = result
                 self.pipeline.stats["reused"] += 1
-        todo = [a for i, a in enumerate(articles) if i not in cached]
-        return _Group(articles, cached, todo)
+            else:
+                todo.append(article)
+                keys.append(key)
+        return _Group(articles, cached, todo, keys)
 
 
 def with_given_spans(

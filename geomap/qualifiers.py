@@ -5,7 +5,6 @@ within it when it lies in one of them."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
 from geomap.gazetteer import country_codes
@@ -55,11 +54,6 @@ def parse_query(query: str, lookup: Lookup) -> tuple[str, list[set[Region]]]:
 
 
 def _named(text: str, lookup: Lookup) -> set[Region]:
-    if len(text) == 2 and text.isalpha() and text.isupper() and text in _country_codes():
+    if len(text) == 2 and text.isalpha() and text.isupper() and text in country_codes():
         return {(text, "")} | regions(lookup.candidates(text))
     return regions(lookup.candidates(text))
-
-
-@functools.cache
-def _country_codes() -> frozenset[str]:
-    return country_codes()

@@ -77,9 +77,9 @@
       ]
     };
     var articleRows = function (only) {
-      var ids = shownIds(), rows = [];
+      var ids = shownIds(), rows = [], naming = only ? new Set(only.arts) : null;
       articles.forEach(function (a, i) {
-        if (!state.articleOk[i] || (only && only.arts.indexOf(i) < 0)) { return; }
+        if (!state.articleOk[i] || (naming && !naming.has(i))) { return; }
         var shown = placesOf[i].filter(function (p) { return ids[points[p].id]; });
         if (shown.length || !placesOf[i].length) { rows.push({ a: a, places: shown }); }
       });
