@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 import socket
 from collections.abc import Iterator
@@ -93,14 +94,26 @@ def _no_network() -> Iterator[None]:
     socket.socket.connect_ex = real_connect_ex  # type: ignore[method-assign]
 
 
-@pytest.fixture(scope="session")
-def gazetteer_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A cache dir holding the default gazetteer, built once per test session."""
-    from geomap.gazetteer import Gazetteer
+def _run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run that every pytest-xdist worker of the run shares (the workers' own temp folders
+    are inside it); without xdist, the session's temp folder."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
 
-    path = tmp_path_factory.mktemp("gazetteer-cache")
+
+@pytest.fixture(scope="session")
+def gazetteer_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A cache dir holding the default gazetteer, built once per test run and shared read-only by every test
+    (and every xdist worker: the build lock that serialises concurrent `geomap` runs makes the second worker
+    wait for the first one's build, then open it). Tests must not write into it: `cache_dir` checks that after
+    each test, and this fixture at the end of the session."""
+    from geomap.gazetteer import DEFAULT_FILENAME, Gazetteer
+
+    path = _run_folder(tmp_path_factory) / "gazetteer-cache"
     Gazetteer.open(path).close()
-    return path
+    built = _gazetteer_state(path / DEFAULT_FILENAME)
+    yield path
+    assert _gazetteer_state(path / DEFAULT_FILENAME) == built, f"a test changed the session's gazetteer in {path}"
 
 
 @pytest.fixture(scope="session")
@@ -112,27 +125,60 @@ def gazetteer(gazetteer_dir: Path) -> Iterator[object]:
     gaz.close()
 
 
+def _gazetteer_state(path: Path) -> tuple[int, int, int]:
+    found = path.stat()
+    return found.st_ino, found.st_size, found.st_mtime_ns
+
+
+@pytest.fixture(scope="session")
+def shared_gazetteer(gazetteer_dir: Path) -> tuple[Path, tuple[int, int, int]]:
+    """The session's gazetteer file, and its state (inode, size, modification time)."""
+    from geomap.gazetteer import DEFAULT_FILENAME
+
+    path = gazetteer_dir / DEFAULT_FILENAME
+    return path, _gazetteer_state(path)
+
+
+def _sharing_cache_dir(shared: tuple[Path, tuple[int, int, int]], target: Path) -> Iterator[Path]:
+    """`target`, a new cache dir whose gazetteer is a symbolic link to the session's (SQLite opens the file it
+    points to; a rebuild would replace the link, not the file). Its answer and article cache is its own. After
+    the test(s), the session's file must be as it was: a test that writes into the gazetteer (an import) takes
+    `writable_cache_dir` instead, and a test that wrote through the link fails here rather than spoil others."""
+    from geomap.gazetteer import DEFAULT_FILENAME
+
+    path, state = shared
+    target.mkdir(parents=True, exist_ok=True)
+    (target / DEFAULT_FILENAME).symlink_to(path)
+    yield target
+    assert _gazetteer_state(path) == state, (
+        f"the session's shared gazetteer {path} was changed through {target}: use writable_cache_dir"
+    )
+
+
 @pytest.fixture
-def cache_dir(gazetteer_dir: Path, tmp_path: Path) -> Path:
-    """A fresh cache dir per test that shares the session's gazetteer (copied, so tests stay independent)."""
+def cache_dir(shared_gazetteer: tuple[Path, tuple[int, int, int]], tmp_path: Path) -> Iterator[Path]:
+    """A fresh cache dir per test that reads the session's gazetteer (shared, not copied; see
+    `_sharing_cache_dir`), with an answer and article cache of its own."""
+    yield from _sharing_cache_dir(shared_gazetteer, tmp_path / "cache")
+
+
+@pytest.fixture(scope="module")
+def cache_dir_module(
+    shared_gazetteer: tuple[Path, tuple[int, int, int]], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Path]:
+    """Like `cache_dir`, shared by the tests of one module."""
+    yield from _sharing_cache_dir(shared_gazetteer, tmp_path_factory.mktemp("cache"))
+
+
+@pytest.fixture
+def writable_cache_dir(gazetteer_dir: Path, tmp_path: Path) -> Path:
+    """A fresh cache dir with a copy of the session's gazetteer of its own, for a test that imports into it."""
     import shutil
 
     from geomap.gazetteer import DEFAULT_FILENAME
 
     target = tmp_path / "cache"
     target.mkdir()
-    shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, target / DEFAULT_FILENAME)
-    return target
-
-
-@pytest.fixture(scope="module")
-def cache_dir_module(gazetteer_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Like `cache_dir`, shared by the tests of one module."""
-    import shutil
-
-    from geomap.gazetteer import DEFAULT_FILENAME
-
-    target = tmp_path_factory.mktemp("cache")
     shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, target / DEFAULT_FILENAME)
     return target
 

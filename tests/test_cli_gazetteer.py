@@ -28,47 +28,48 @@ def dumps(tmp_path: Path) -> dict[str, Path]:
     )
 
 
-def test_build_imports_a_made_up_place_found_by_its_alternate_name(cache_dir: Path, dumps: dict[str, Path]) -> None:
-    before = invoke("geocode", "Kelwarnstadt", "--cache-dir", str(cache_dir))
+def test_build_imports_a_made_up_place_found_by_its_alternate_name(
+    writable_cache_dir: Path, dumps: dict[str, Path]
+) -> None:
+    before = invoke("geocode", "Kelwarnstadt", "--cache-dir", str(writable_cache_dir))
     assert before.exit_code == 1
     result = invoke(
         "gazetteer", "build", "--geonames", str(dumps["AM.txt"]),
         "--geonames", str(dumps["admin1CodesASCII.txt"]),
-        "--alternate-names", str(dumps["alternateNamesV2.txt"]), "--cache-dir", str(cache_dir),
+        "--alternate-names", str(dumps["alternateNamesV2.txt"]), "--cache-dir", str(writable_cache_dir),
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert result.stderr.startswith("imported 3 rows;")  # a place, an admin-1 code, one useful name
     for name in ("Kelwarnstadt", "Kelvaran", "Qelvaran"):
-        found = invoke("geocode", name, "--format", "jsonl", "--cache-dir", str(cache_dir))
+        found = invoke("geocode", name, "--format", "jsonl", "--cache-dir", str(writable_cache_dir))
         first = json.loads(found.stdout.splitlines()[0])
         assert (first["id"], first["name"], first["admin1"]) == ("gn:99000101", "Qelvaran", "Syunik")
         assert (first["country_code"], first["population"]) == ("AM", 4321)
 
 
-def test_info_reports_kinds_sources_size_date_and_attribution(cache_dir: Path, dumps: dict[str, Path]) -> None:
-    assert (
-        invoke("gazetteer", "build", "--geonames", str(dumps["AM.txt"]), "--cache-dir", str(cache_dir)).exit_code == 0
-    )
-    result = invoke("gazetteer", "info", "--cache-dir", str(cache_dir))
+def test_info_reports_kinds_sources_size_date_and_attribution(writable_cache_dir: Path, dumps: dict[str, Path]) -> None:
+    built = invoke("gazetteer", "build", "--geonames", str(dumps["AM.txt"]), "--cache-dir", str(writable_cache_dir))
+    assert built.exit_code == 0
+    result = invoke("gazetteer", "info", "--cache-dir", str(writable_cache_dir))
     assert result.exit_code == 0
     info = json.loads(result.stdout)
     assert info["by_feature"]["country"] >= 190 and info["by_feature"]["city"] > 100_000
     assert {"geonames", "naturalearth"} <= set(info["by_source"])
-    assert info["size_bytes"] == (cache_dir / "gazetteer.sqlite").stat().st_size
+    assert info["size_bytes"] == (writable_cache_dir / "gazetteer.sqlite").stat().st_size
     assert info["built_at"][:2] == "20"
     assert "GeoNames" in info["attribution"] and "CC BY 4.0" in info["attribution"]
     assert [row[1:] for row in info["imports"]] == [["AM.txt", 1]]
 
 
-def test_bad_dump_is_one_error_line_and_imports_nothing(cache_dir: Path, tmp_path: Path) -> None:
+def test_bad_dump_is_one_error_line_and_imports_nothing(writable_cache_dir: Path, tmp_path: Path) -> None:
     broken = tmp_path / "XX.txt"
     broken.write_text(
         geoname_row(99000102, "Brokenhalt", "", 1.0, 1.0, "P", "PPL", "XX", "", 0).replace("1.00000", "north")
     )
-    result = invoke("gazetteer", "build", "--geonames", str(broken), "--cache-dir", str(cache_dir))
+    result = invoke("gazetteer", "build", "--geonames", str(broken), "--cache-dir", str(writable_cache_dir))
     assert result.exit_code == 1
     assert result.stderr.startswith("Error: cannot import") and result.stderr.count("\n") == 1
-    assert invoke("geocode", "Brokenhalt", "--cache-dir", str(cache_dir)).exit_code == 1
+    assert invoke("geocode", "Brokenhalt", "--cache-dir", str(writable_cache_dir)).exit_code == 1
 
 
 def test_missing_dump_is_misuse(cache_dir: Path, tmp_path: Path) -> None:

@@ -257,7 +257,7 @@ def test_scheduler_and_workers_started_by_hand_survive_a_killed_worker(
 
 
 def test_workers_with_another_gazetteer_refuse_to_compute(
-    corpus: Path, cache_dir: Path, gazetteer_dir: Path, cluster: _Cluster, tmp_path: Path
+    corpus: Path, writable_cache_dir: Path, gazetteer_dir: Path, cluster: _Cluster, tmp_path: Path
 ) -> None:
     from geomap.gazetteer import DEFAULT_FILENAME, Gazetteer
     from tests.test_gazetteer import geoname_row
@@ -268,15 +268,17 @@ def test_workers_with_another_gazetteer_refuse_to_compute(
     shutil.copy2(gazetteer_dir / DEFAULT_FILENAME, theirs / DEFAULT_FILENAME)
     dump = tmp_path / "AM.txt"
     dump.write_text(geoname_row(99000001, "Zorblatt", "", 39.51, 46.34, "P", "PPL", "AM", "08", 1200))
-    with Gazetteer.open(cache_dir) as gazetteer:
+    with Gazetteer.open(writable_cache_dir) as gazetteer:
         gazetteer.import_geonames([dump])
-    run = _run("parse", corpus, "--cache-dir", cache_dir, "--dask", cluster.address, "--dask-gazetteer", theirs)
+    run = _run(
+        "parse", corpus, "--cache-dir", writable_cache_dir, "--dask", cluster.address, "--dask-gazetteer", theirs
+    )
     assert run.returncode == 1, run.stderr
     last = run.stderr.strip().splitlines()[-1]
     assert last.startswith("Error: Dask worker tcp://127.0.0.1:") and "its gazetteer" in last, run.stderr
     assert str(theirs) in last and "Traceback" not in run.stderr and run.stdout == ""
     # the workers given the client's own gazetteer folder compute (nothing is left set up from the failed run)
-    good = _run("parse", corpus, "--cache-dir", cache_dir, "--dask", cluster.address, "-q")
+    good = _run("parse", corpus, "--cache-dir", writable_cache_dir, "--dask", cluster.address, "-q")
     assert good.returncode == 0, good.stderr
     assert "Zorblatt" not in good.stdout and len(good.stdout.splitlines()) == ARTICLES
 

@@ -29,13 +29,8 @@ EXPECTED = [
 
 
 @pytest.fixture(scope="module")
-def seeds_run(tmp_path_factory: pytest.TempPathFactory, gazetteer_dir: Path) -> RunResult:
-    import shutil
-
-    cache = tmp_path_factory.mktemp("seeds-cache")
-    for f in gazetteer_dir.iterdir():
-        shutil.copy2(f, cache / f.name)
-    with Pipeline(Settings(cache_dir=cache)) as pipeline:
+def seeds_run(cache_dir_module: Path) -> RunResult:
+    with Pipeline(Settings(cache_dir=cache_dir_module)) as pipeline:
         return pipeline.run([SEEDS])
 
 

@@ -97,9 +97,9 @@ NEW_ARTICLE = "Flooding closed roads across Kenya on Monday, and officials in Na
 
 
 def _cache_with_gazetteer(gazetteer_dir: Path, target: Path) -> Path:
-    """A cache dir holding a copy of the session's gazetteer and no cached answers."""
+    """A cache dir reading the session's gazetteer (a link to it, as conftest's `cache_dir`) and no cached answers."""
     target.mkdir(parents=True)
-    shutil.copy2(gazetteer_dir / GAZETTEER_FILENAME, target / GAZETTEER_FILENAME)
+    (target / GAZETTEER_FILENAME).symlink_to(gazetteer_dir / GAZETTEER_FILENAME)
     return target
 
 
@@ -314,16 +314,16 @@ def test_changed_options_invalidate_cached_results(cache_dir: Path, change: dict
         assert again.stats == {"processed": 0, "reused": n, "duplicates": 0}
 
 
-def test_changed_gazetteer_invalidates_cached_results(cache_dir: Path, tmp_path: Path) -> None:
-    with Pipeline(Settings(cache_dir=cache_dir)) as first:
+def test_changed_gazetteer_invalidates_cached_results(writable_cache_dir: Path, tmp_path: Path) -> None:
+    with Pipeline(Settings(cache_dir=writable_cache_dir)) as first:
         n = len(first.run(SMALL).articles)
     dump = tmp_path / "AM.txt"  # one GeoNames row (19 columns), as a user importing a country file would add
     columns = ["99000001", "Zorblatt", "Zorblatt", "", "39.51", "46.34", "P", "PPL", "AM", "", "08"]
     columns += ["", "", "", "1200", "", "1500", "Asia/Yerevan", "2024-01-01"]
     dump.write_text("\t".join(columns) + "\n")
-    with Gazetteer.open(cache_dir) as gazetteer:
+    with Gazetteer.open(writable_cache_dir) as gazetteer:
         gazetteer.import_geonames([dump])
-    with Pipeline(Settings(cache_dir=cache_dir)) as second:
+    with Pipeline(Settings(cache_dir=writable_cache_dir)) as second:
         second.run(SMALL)
         assert second.stats == {"processed": n, "reused": 0, "duplicates": 0}
 
@@ -416,7 +416,7 @@ def _garble(path: Path, how: str) -> bytes:
 def test_corrupt_cache_is_set_aside_and_rebuilt(clean_cache: tuple[Path, str], tmp_path: Path, how: str) -> None:
     source, clean_stdout = clean_cache
     cache = tmp_path / "cache"
-    shutil.copytree(source, cache)
+    shutil.copytree(source, cache, symlinks=True)  # the gazetteer stays a link to the session's
     damaged = _garble(cache / CACHE_FILENAME, how)
     result = _run("parse", *SMALL, "--cache-dir", cache)
     assert result.returncode == 0, result.stderr
