@@ -333,9 +333,11 @@ def test_changed_gazetteer_invalidates_cached_results(writable_cache_dir: Path, 
 
 @pytest.fixture(scope="module")
 def eval_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """300 distinct articles made of the seeds' paragraphs, one .txt file each: a run of some seconds.
+    """100 distinct articles made of the seeds' paragraphs, one .txt file each: a run of some seconds.
 
-    Made from the repository's own seeds so the tests need nothing outside it.
+    Made from the repository's own seeds so the tests need nothing outside it. More articles would only make
+    the runs longer: the progress bar (which needs the total) shows once all the input is read, the last few
+    batches before the end, with 300 articles as with 100.
     """
     folder = tmp_path_factory.mktemp("generated-articles") / "articles"
     folder.mkdir()
@@ -346,7 +348,7 @@ def eval_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
         if len(line.strip()) >= 200
     ]
     assert len(paragraphs) >= 10
-    for i in range(300):
+    for i in range(100):
         body = "\n\n".join(paragraphs[(i * 7 + k) % len(paragraphs)] for k in range(3))
         (folder / f"article-{i}.txt").write_text(f"Report number {i}\n\n{body}\n", encoding="utf-8")
     return folder
