@@ -18,6 +18,18 @@ REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"
 
 
+# The test files that take longest, in the order they should start. Under xdist each worker takes whole files
+# in collection order (pyproject: --dist loadfile --no-loadscope-reorder), so these go first and the quick files
+# fill the gaps after them, rather than one worker finishing alone on a long file. test_install comes second:
+# its pip install keeps one worker busy while the other builds the session's gazetteer.
+SLOW_FILES = ("test_dask.py", "test_install.py", "test_robustness.py", "test_jobs.py", "test_long_text.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(SLOW_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(SLOW_FILES)))  # stable: the rest keep their order
+
+
 def seed_paragraphs() -> list[str]:
     """The long paragraphs of the seed articles: real news prose to build test corpora from."""
     return [
