@@ -72,11 +72,11 @@ for index, (name, pattern) in enumerate(patterns()):
     print(json.dumps(["begin", index, name]), flush=True)
     worst = 0.0
     for text in inputs(pattern):
-        start = time.perf_counter()
+        start = time.process_time()  # the child's processor time: what other busy processes do not inflate
         pattern.match(text)
         for _ in pattern.finditer(text):  # every offset, as search() would try them
             pass
-        worst = max(worst, time.perf_counter() - start)
+        worst = max(worst, time.process_time() - start)
     print(json.dumps(["took", index, name, worst]), flush=True)
 """
 
