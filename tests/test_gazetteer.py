@@ -111,6 +111,20 @@ def test_generic_word_stripped_prefers_matching_feature(gazetteer: Gazetteer) ->
     assert first(gazetteer, "Aras River").place.feature == "river"
 
 
+def test_a_formal_names_short_form_never_takes_another_countrys_name(gazetteer: Gazetteer) -> None:
+    # Taiwan's formal name "Republic of China" would give it the short form "China", which is China's name
+    countries = [c.place.country_code for c in gazetteer.candidates("China") if c.place.feature == "country"]
+    assert countries == ["CN"]
+    assert first(gazetteer, "Republic of China").place.country_code == "TW"
+    assert first(gazetteer, "España").place.country_code == "ES"  # short forms still work
+
+
+@pytest.mark.parametrize("name", ["Atlantic", "Pacific", "South Pacific"])
+def test_an_ocean_answers_to_its_name_without_the_word(gazetteer: Gazetteer, name: str) -> None:
+    # "the other side of the Atlantic": the ocean, not Atlantic, Iowa
+    assert first(gazetteer, name).place.feature == "ocean"
+
+
 def test_abbreviations(gazetteer: Gazetteer) -> None:
     assert first(gazetteer, "US").place.id == first(gazetteer, "United States").place.id
     assert first(gazetteer, "U.K.").place.country_code == "GB"

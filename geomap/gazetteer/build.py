@@ -208,7 +208,9 @@ class _Builder:
         package = _read_json(self.sources.package_dir() / "countries.json")
         for code, entry in package.items():
             self.country_names[code] = entry["name"]
-        for row in _read_tsv_gz(self.sources.data_dir / "countries.tsv.gz"):
+        rows = list(_read_tsv_gz(self.sources.data_dir / "countries.tsv.gz"))
+        named = {normalize(row["name"]): row["iso2"] for row in rows}
+        for row in rows:
             code = row["iso2"]
             self.country_names[code] = row["name"]
             place = _PlaceRow(
@@ -218,7 +220,9 @@ class _Builder:
                 country_codes=(code,), population=int(package.get(code, {}).get("population") or 0),
             )  # fmt: skip
             place.names = [(row["name"], NAME), *alt_names(row["alt_names"])]
-            place.names += [(short, ALT) for short in _short_forms(row["alt_names"])]
+            # "Republic of China" is Taiwan's formal name, but "China" alone names another country
+            shorts = (s for s in _short_forms(row["alt_names"]) if named.get(normalize(s), code) == code)
+            place.names += [(short, ALT) for short in shorts]
             place.names += [(d, DEMONYM) for d in _demonyms(row["demonyms"])]
             place.names += [(name, FOREIGN) for name in _names_in_other_languages().get(code, ())]
             self.country_ids[code] = self.add(place).id
@@ -327,6 +331,8 @@ class _Builder:
                 source=_SOURCES.get(row["source"], "naturalearth"),
             )  # fmt: skip
             place.names = [(row["name"], NAME), *alt_names(row["alt_names"])]
+            if feature == "ocean":  # English names an ocean without the word: "the Atlantic", "the South Pacific"
+                place.names += [(name[: -len(" Ocean")], ALT) for name, _ in place.names if name.endswith(" Ocean")]
             added = self.add(place)
             for member in composites.get(row["name"], []) if row["source"] == "composite_curated" else []:
                 member_id = self.country_ids.get(member) or self.admin1_ids.get(member)
