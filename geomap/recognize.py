@@ -496,12 +496,31 @@ def _inner_places(
             run = tokens[i : i + size]
             # a lone place-type word is no name ("Bay" of "Bay Area" is not the Somali region)
             generic = size == 1 and _PLACE_HEAD.search(" " + run[0].text) is not None
-            if len(run) < whole and all(_name_word(t) for t in run) and not generic:
+            if len(run) < whole and all(_name_word(t) for t in run) and not generic and not _cut(tokens, i, size):
                 spans.append((run[0].idx, run[-1].idx + len(run[-1].text)))
     first = tokens[0].idx if tokens else -1
     if kind == "NAME_HEAD":
         spans = [(a, b) for a, b in spans if a == first]
     return [_Candidate(a, b, text[a:b], kind, sent[0], sent[1], group, a == first, parent_end) for a, b in spans]
+
+
+# Words that make a name with what follows or precedes them: the rest alone is another name, or none. "Walker"
+# of "Walker County Fair" is not the town of Walker, "Jerome" of "Jerome Township" not Jerome, Idaho, "Vermont" of
+# "Lake Vermont" not the state, "Sinai" of "Mount Sinai Hospital" not Egypt's peninsula.
+_UNIT_AFTER = frozenset({"County", "Parish", "Township", "Borough", "Province", "Oblast", "Governorate"})
+_NAME_BEFORE = frozenset({"Lake", "Mount", "Mt", "Cape", "Isle", "Fort", "Port", "New", "San", "Santa", "Saint", "St"})
+
+
+def _cut(tokens: list[Token], i: int, size: int) -> bool:
+    """True if tokens[i : i + size] is a piece cut out of a longer name by those words."""
+    more = i + size < len(tokens)
+    before_unit = more and tokens[i + size].text in _UNIT_AFTER
+    # one word, or a unit, after the name's first word: "Hanover" of "New Hanover", "Louis County" of "St. Louis
+    # County" (but "Eastern Europe" of the magazine "New Eastern Europe" is still a name)
+    after_prefix = i > 0 and tokens[i - 1].text.rstrip(".") in _NAME_BEFORE
+    after_prefix = after_prefix and (size == 1 or tokens[i + size - 1].text in _UNIT_AFTER)
+    ends_in_prefix = more and tokens[i + size - 1].text.rstrip(".") in _NAME_BEFORE  # "San" of "San Telmo"
+    return before_unit or after_prefix or ends_in_prefix
 
 
 def _name_word(token: Token) -> bool:
@@ -853,6 +872,8 @@ def _kind(
     if known.region and _QUALIFYING.search(text[max(0, cand.start - 40) : cand.start]):
         return "toponym"  # "Esperance, WA", "Sudbury, ON": a region qualifying the name before it
     if cand.label == "NAME_HEAD":
+        if _ADMIN_WORD.search(name) and known.any >= 0:
+            return "toponym"  # "the Walker County Fair": a county's own body or event
         institution = LOCAL_INSTITUTION_STRICT.match(text[cand.end : cand.end + 40]) or votes.local
         if institution and known.settled >= WEAK_CUE_MIN and not _ABBREV.match(name):
             return "toponym"

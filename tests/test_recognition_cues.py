@@ -260,3 +260,24 @@ def test_a_name_used_for_a_disease_is_not_a_place(cache_dir: Path) -> None:
         assert "Ebola" not in found, text
     # control: a place after the same kind of words, but not right after them
     assert "Gaza" in _found(cache_dir, "Two more children died from their injuries in Gaza on Monday.")
+
+
+@pytest.mark.parametrize(
+    ("text", "piece"),
+    [
+        # a word that makes a name with its neighbour: the rest alone is another place, or none
+        ("Before the 2009 Walker County Fair Queen is crowned, Dyer is all smiles.", "Walker"),
+        ("The council annexed farmland in Jerome Township to extend city water.", "Jerome"),
+        ("The beach near Lake Vermont is closed because of water issues.", "Vermont"),
+        ("She was treated at Mount Sinai Hospital after the fall.", "Sinai"),
+        ("Fans of the New Orleans Saints crowded the bars.", "Orleans"),
+    ],
+)
+def test_a_piece_of_a_longer_name_is_not_a_place_of_its_own(cache_dir: Path, text: str, piece: str) -> None:
+    found = _found(cache_dir, text)
+    assert piece not in found
+
+
+def test_a_county_heading_an_organisation_is_the_county(cache_dir: Path) -> None:
+    found = _found(cache_dir, "Before the 2009 Walker County Fair Queen is crowned, Dyer is all smiles.")
+    assert found["Walker County"].place is not None and found["Walker County"].place.feature == "admin2"
