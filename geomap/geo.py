@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Generic, TypeVar
 
 K = TypeVar("K")
@@ -36,8 +36,8 @@ class NearestIndex(Generic[K]):
     def __len__(self) -> int:
         return len(self._points)
 
-    def nearest_km(self, lat: float, lon: float, *, within_km: float, skip: K | None = None) -> float | None:
-        """Distance to the nearest point whose key is not `skip`, if one lies within `within_km`."""
+    def nearest_km(self, lat: float, lon: float, *, within_km: float, skip: Collection[K] = ()) -> float | None:
+        """Distance to the nearest point whose key is not in `skip`, if one lies within `within_km`."""
         if not self._points:
             return None
         query = _unit(lat, lon)
@@ -50,7 +50,7 @@ class NearestIndex(Generic[K]):
                 for i in node:
                     vec, _, _, key = self._points[i]
                     d2 = (vec[0] - query[0]) ** 2 + (vec[1] - query[1]) ** 2 + (vec[2] - query[2]) ** 2
-                    if d2 <= best and key != skip:
+                    if d2 <= best and key not in skip:
                         best, found = d2, i
                 continue
             axis, split, below, above = node

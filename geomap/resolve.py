@@ -33,6 +33,10 @@ from geomap.weights import Model
 
 REGION_FEATURES = frozenset({"country", "admin1", "continent", "macro_region", "region", "admin1_group"})
 VAST_FEATURES = frozenset({"continent", "ocean", "macro_region"})  # too big to say where "nearby" is
+# A country's reference point is one arbitrary spot in a wide area: a town that happens to lie near the point
+# chosen for the United States (in Kansas) is not near the article's places. (Being in the country is
+# `country_share`'s evidence.) The same holds for regions that span countries ("Middle East").
+_BROAD_FEATURES = frozenset({"country", "admin1_group", "region"})
 
 
 @dataclass(frozen=True)
@@ -123,7 +127,8 @@ def _resolve_names(
         if m.start in qualified:
             qualifiers.setdefault(normalize(m.text), set()).update(qualified[m.start])
     siblings = _lists(article.text, toponyms, qualified)
-    colocated = _colocated(cands)
+    aliases = _aliases(cands)
+    colocated = _colocated(cands, aliases)
     named = _with_demonyms(_named_regions(cands), [m for m in mentions if m.kind == "demonym"], lookup)
     weight = Counter(normalize(m.text) for m in toponyms)
     near = _sentence_regions(mentions, cands, lookup)
@@ -140,7 +145,7 @@ def _resolve_names(
     winners = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
     context = alone
     for _ in range(ROUNDS):
-        context = _Context.build(named, winners, weight, siblings, colocated, near, local)
+        context = _Context.build(named, winners, weight, siblings, colocated, near, local, aliases)
         chosen = ranked_in(context)
         new = {key: ranked[0].place for key, ranked in chosen.items() if ranked}
         if new == winners:
@@ -237,6 +242,7 @@ def _prior(candidate: Candidate) -> float:
 _REASONS = {
     "colocated": "next to a place another name may mean",
     "same_kind": "same kind as the names listed with it",
+    "list_country": "in the country of the names listed with it",
     "doc_country": "article names its country",
     "doc_admin1": "article names its region",
     "sentence_country": "its country named in the same sentence",
@@ -275,6 +281,8 @@ def _rank(
         place = cand.place
         features = _own_features(cand, prior, ordered, names_country)
         features.update(context.features(place, key, own_countries))
+        if place.feature in POPULATED and ordered[0] - prior >= OUTRANKED:
+            features.update(_outranked(features))
         if elsewhere and qualifiers.within(place, elsewhere):
             features["qualified_elsewhere"] = 1.0  # "... Lima, Ohio ...": another mention says where it is
         score = model.score(features)
@@ -325,6 +333,18 @@ def _own_features(cand: Candidate, prior: float, priors: list[float], names_coun
     return features
 
 
+# A town a hundred times less prominent than its name's likeliest reading (a Paris or a Geneva in Texas) is
+# "outranked": the article's country and the nearness of its other places count for it with their own learned
+# weights, so the data say how much such broad context weighs against a world city rather than against a peer.
+# (General: it is the same question, "does broad context overturn prominence?", in any text.)
+OUTRANKED = 2.0
+_OUTRANKED = {"doc_country": "outranked_doc", "country_share": "outranked_share", "proximity": "outranked_near"}
+
+
+def _outranked(features: dict[str, float]) -> dict[str, float]:
+    return {name: features[broad] for broad, name in _OUTRANKED.items() if features.get(broad)}
+
+
 NEAR_KM = 300.0  # closeness halves about every 200 km
 NEAR_CUTOFF = 0.01  # closeness below this is no evidence (beyond ~1,400 km)
 
@@ -349,7 +369,7 @@ class _Located:
             places,
             weight,
             sum(weight[k] for k in places),
-            nearest=NearestIndex((p.lat, p.lon, k) for k, p in places.items()),
+            nearest=NearestIndex((p.lat, p.lon, k) for k, p in places.items() if p.feature not in _BROAD_FEATURES),
         )
         for key, p in places.items():
             located.country_weight[p.country_code] += weight[key]
@@ -373,6 +393,7 @@ class _Context:
     colocated: frozenset[tuple[str, str]] = frozenset()  # (name, place id): another name may mean a place next to it
     near: dict[str, _Regions] = field(default_factory=dict)  # name -> regions named in a sentence with it
     local: frozenset[str] = frozenset()  # names written as a town's in local news ("Paris City Council")
+    aliases: dict[str, frozenset[str]] = field(default_factory=dict)  # name -> other names written for it
 
     @classmethod
     def build(
@@ -384,9 +405,10 @@ class _Context:
         colocated: frozenset[tuple[str, str]] = frozenset(),
         near: dict[str, _Regions] | None = None,
         local: frozenset[str] = frozenset(),
+        aliases: dict[str, frozenset[str]] | None = None,
     ) -> _Context:
         located = _Located.of({k: p for k, p in winners.items() if p.feature not in VAST_FEATURES}, weight)
-        return cls(named[0], named[1], located, siblings, winners, colocated, near or {}, local)
+        return cls(named[0], named[1], located, siblings, winners, colocated, near or {}, local, aliases or {})
 
     def features(
         self, place: Place, key: str, own_countries: set[str] | frozenset[str] = frozenset()
@@ -403,6 +425,10 @@ class _Context:
             alike = sum(1 for p in mates if _kind_of(p) == _kind_of(place)) / len(mates)
             if alike:
                 out["same_kind"] = alike
+            # "Adelaide, Brisbane, Perth and Sydney": a list names places of one country more often than not
+            compatriots = sum(1 for p in mates if p.country_code == place.country_code and p.id != place.id)
+            if compatriots and place.feature != "country":
+                out["list_country"] = compatriots / len(mates)
         named_country = self.countries.get(place.country_code, frozenset()) - {key}
         if place.feature != "country" and not inside_own and named_country:
             out["doc_country"] = 1.0
@@ -423,10 +449,11 @@ class _Context:
         the same country and region, and closeness to the nearest of them. Sums over all names, minus this name's
         own share."""
         located = self.located
-        own = located.places.get(key)
-        if len(located.places) - (own is not None) == 0:
+        # The name's own reading, and those of the names written for it ("Paris City" of "Paris City Hall" for
+        # "Paris"): the place named again, not other places that corroborate it.
+        selves = [(k, located.places[k]) for k in (key, *self.aliases.get(key, ())) if k in located.places]
+        if len(located.places) == len(selves):
             return {}
-        own_weight = located.weight[key] if own is not None else 0
         out: dict[str, float] = {}
         region = (place.country_code, place.admin1_code)
         if place.feature == "country":
@@ -435,24 +462,24 @@ class _Context:
             contains = located.admin1_members[region]
         else:
             contains = 0
-        contains -= own is not None and _holds(place, own)
+        contains -= sum(_holds(place, p) for _, p in selves)
         if contains:
             out["contains"] = float(min(contains, 2))
-        total = located.total - own_weight
+        total = located.total - sum(located.weight[k] for k, _ in selves)
         same_country = 0
         if place.country_code:
             same_country = located.country_weight[place.country_code]
-            same_country -= own_weight if own is not None and own.country_code == place.country_code else 0
+            same_country -= sum(located.weight[k] for k, p in selves if p.country_code == place.country_code)
         if same_country and place.feature != "country" and not inside_own:
             out["country_share"] = same_country / total
         same_admin1 = 0
         if place.admin1_code:
             same_admin1 = located.admin1_weight[region]
-            same_admin1 -= own_weight if own is not None and _same_admin1(own, place) and own.feature != "admin1" else 0
+            same_admin1 -= sum(located.weight[k] for k, p in selves if _same_admin1(p, place) and p.feature != "admin1")
         if same_admin1 and place.feature not in ("country", "admin1"):
             out["admin1_share"] = same_admin1 / total
         if place.feature not in VAST_FEATURES:
-            nearest = located.nearest.nearest_km(place.lat, place.lon, within_km=_NEAR_KM_MAX, skip=key)
+            nearest = located.nearest.nearest_km(place.lat, place.lon, within_km=_NEAR_KM_MAX, skip={k for k, _ in selves} | {key})
             near = math.exp(-nearest / NEAR_KM) if nearest is not None else 0.0
             if near > NEAR_CUTOFF:
                 out["proximity"] = near
@@ -464,11 +491,14 @@ COLOCATED_KM = 30.0
 _LOCAL_FEATURES = frozenset({"city", "capital", "", "admin2"})
 
 
-def _colocated(cands: dict[str, list[Candidate]]) -> frozenset[tuple[str, str]]:
-    """(name, place id) pairs whose place lies within COLOCATED_KM of some candidate of another name,
-    one of the two a county: a town and the county around it ("Huntsville" and "Walker County", both in
-    Texas) support each other even when neither is the likeliest reading alone.
+def _colocated(
+    cands: dict[str, list[Candidate]], aliases: dict[str, frozenset[str]] | None = None
+) -> frozenset[tuple[str, str]]:
+    """(name, place id) pairs whose place lies within COLOCATED_KM of some candidate of another name (not one
+    of its `aliases`), one of the two a county: a town and the county around it ("Huntsville" and "Walker
+    County", both in Texas) support each other even when neither is the likeliest reading alone.
     """
+    aliases = aliases or {}
     cells: dict[tuple[int, int], list[tuple[str, Place]]] = {}
     for key, candidates in cands.items():
         for c in candidates:
@@ -478,8 +508,10 @@ def _colocated(cands: dict[str, list[Candidate]]) -> frozenset[tuple[str, str]]:
     for (row, col), members in cells.items():
         near = [m for dr in (-1, 0, 1) for dc in (-1, 0, 1) for m in cells.get((row + dr, col + dc), ())]
         for key, place in members:
+            same = aliases.get(key, frozenset())
             if any(
                 other != key
+                and other not in same
                 and p.id != place.id
                 and "admin2" in (p.feature, place.feature)
                 and great_circle_km(place.lat, place.lon, p.lat, p.lon) <= COLOCATED_KM
@@ -491,6 +523,17 @@ def _colocated(cands: dict[str, list[Candidate]]) -> frozenset[tuple[str, str]]:
 
 # "Ohio, Oregon and Texas", "Mexico, China or Japan": names joined by commas and a conjunction.
 _LIST_JOINT = re.compile(r"^\s*(?:,\s*(?:and|or)?|and|or|&)\s*$")
+
+
+def _aliases(cands: dict[str, list[Candidate]]) -> dict[str, frozenset[str]]:
+    """Name -> the article's other names that are the same name written differently: "Paris City" (of "Paris
+    City Hall") whose every candidate the gazetteer found by the name "Paris", which the article also uses."""
+    groups: dict[str, set[str]] = {}
+    for key, found in cands.items():
+        matched = {normalize(c.matched) for c in found}
+        if len(matched) == 1 and (other := matched.pop()) != key and other in cands:
+            groups.setdefault(other, {other}).add(key)
+    return {k: frozenset(members - {k}) for members in groups.values() for k in members}
 
 
 def _lists(

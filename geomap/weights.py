@@ -26,8 +26,9 @@ SHIPPED = DATA_DIR / "resolver.json"
 FEATURES = (
     "prior", "names", "country_size", "region_size", "top", "lead", "alt_name", "other_reading_of_country",
     "is_country", "is_admin1", "is_admin2", "is_capital", "is_physical", "is_region",
-    "qualified_elsewhere", "colocated", "same_kind", "doc_country", "doc_admin1", "sentence_country",
+    "qualified_elsewhere", "colocated", "same_kind", "list_country", "doc_country", "doc_admin1", "sentence_country",
     "sentence_admin1", "local_town", "contains", "country_share", "admin1_share", "proximity",
+    "outranked_doc", "outranked_share", "outranked_near",
 )  # fmt: skip
 
 # The hand-set weights the resolver had before it learned them, in the prior's units (kept as the reference a

@@ -78,6 +78,15 @@ CASES = [
     ("Protests spread from Paris to Lyon and Marseille.", "Paris", "FR", None),
     ("Protests spread from Paris to Lyon and Marseille.", "Lyon", "FR", None),
     ("Protests spread from Paris to Lyon and Marseille.", "Marseille", "FR", None),
+    # a list names places of one country more often than not, however far apart its towns lie
+    ("Customers from Adelaide, Brisbane, Perth, Melbourne and Sydney can now book online.", "Perth", "AU", None),
+    # a name written again with a word added ("Paris City Hall") is the same place, not a second one backing it
+    (
+        "A Paris man was arrested at Paris City Hall on Sunday. He will appear in Henry County court on Tuesday.",
+        "Paris",
+        "US",
+        "Tennessee",
+    ),
 ]
 
 
@@ -99,6 +108,12 @@ def test_the_planet_is_not_a_town(pipeline: Pipeline) -> None:
     found = _resolved(pipeline, "The crater is similar to the one on Earth, the team said.")
     earth = found.get("Earth")
     assert earth is None or earth.place is None or earth.place.country_code != "US"
+
+
+def test_an_ocean_named_without_the_word_is_the_ocean(pipeline: Pipeline) -> None:
+    found = _resolved(pipeline, "Her book caused a stir in the US, on the other side of the Atlantic.")
+    atlantic = found["Atlantic"].place
+    assert atlantic is not None and atlantic.feature == "ocean", f"'Atlantic' -> {atlantic}"
 
 
 def test_geocode_a_country_in_its_own_language(pipeline: Pipeline) -> None:
