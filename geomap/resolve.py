@@ -479,7 +479,8 @@ class _Context:
         if same_admin1 and place.feature not in ("country", "admin1"):
             out["admin1_share"] = same_admin1 / total
         if place.feature not in VAST_FEATURES:
-            nearest = located.nearest.nearest_km(place.lat, place.lon, within_km=_NEAR_KM_MAX, skip={k for k, _ in selves} | {key})
+            skip = {key, *(k for k, _ in selves)}
+            nearest = located.nearest.nearest_km(place.lat, place.lon, within_km=_NEAR_KM_MAX, skip=skip)
             near = math.exp(-nearest / NEAR_KM) if nearest is not None else 0.0
             if near > NEAR_CUTOFF:
                 out["proximity"] = near
