@@ -508,6 +508,7 @@ def _inner_places(
 # of "Walker County Fair" is not the town of Walker, "Jerome" of "Jerome Township" not Jerome, Idaho, "Vermont" of
 # "Lake Vermont" not the state, "Sinai" of "Mount Sinai Hospital" not Egypt's peninsula.
 _UNIT_AFTER = frozenset({"County", "Parish", "Township", "Borough", "Province", "Oblast", "Governorate"})
+_ADMIN_WORD = re.compile(rf"\s(?:{'|'.join(sorted(_UNIT_AFTER))})$")  # a name ending in one: "Butler County"
 _NAME_BEFORE = frozenset({"Lake", "Mount", "Mt", "Cape", "Isle", "Fort", "Port", "New", "San", "Santa", "Saint", "St"})
 
 
@@ -517,8 +518,8 @@ def _cut(tokens: list[Token], i: int, size: int) -> bool:
     before_unit = more and tokens[i + size].text in _UNIT_AFTER
     # one word, or a unit, after the name's first word: "Hanover" of "New Hanover", "Louis County" of "St. Louis
     # County" (but "Eastern Europe" of the magazine "New Eastern Europe" is still a name)
-    after_prefix = i > 0 and tokens[i - 1].text.rstrip(".") in _NAME_BEFORE
-    after_prefix = after_prefix and (size == 1 or tokens[i + size - 1].text in _UNIT_AFTER)
+    prefixed = i > 0 and tokens[i - 1].text.rstrip(".") in _NAME_BEFORE
+    after_prefix = prefixed and (size == 1 or tokens[i + size - 1].text in _UNIT_AFTER)
     ends_in_prefix = more and tokens[i + size - 1].text.rstrip(".") in _NAME_BEFORE  # "San" of "San Telmo"
     return before_unit or after_prefix or ends_in_prefix
 
@@ -691,7 +692,6 @@ _PUBLICATION_WORDS = frozenset(
     "Dispatch Bulletin Record Ledger Inquirer Reporter Telegraph Independent Guardian Sentinel".split()
 )
 _HEAD_LABELS = frozenset({"GPE", "LOC", "FAC", "ORG", ""})
-_ADMIN_WORD = re.compile(r"\s(?:County|Parish|Province|Township|Borough|Oblast|Governorate)$")
 _ABBREV = re.compile(r"^(?:[A-Z]\.?){2,5}$")
 _NOT_PLACE_AFTER = re.compile(
     r"^[\s-]+(?:virus|viruses|virus's|fever|hemorrhagic|haemorrhagic|outbreak|outbreaks|vaccine|vaccines|"
